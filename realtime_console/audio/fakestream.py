@@ -1,0 +1,344 @@
+"""Clock-driven stand-ins for ``sounddevice.OutputStream`` and ``sounddevice.InputStream``.
+
+Shipped in the package so tests and benchmarks run without a sound card or PortAudio. They take
+the same constructor keywords and expose the same ``start/stop/abort/close``, ``active``,
+``stopped``, ``closed``, ``latency``, ``samplerate``, ``blocksize`` and context-manager surface.
+
+Instead of a PortAudio thread, time moves when you call ``advance(n_blocks)``: each block calls the
+callback synchronously, exactly as PortAudio would (numpy arrays shaped ``(frames, channels)``, a
+time-info struct, callback flags), and records what was written (output) or fed (input). With
+``realtime=True`` a thread calls the callback at block rate instead, for benchmarks and for tests
+that need the callback on a foreign thread.
+
+Like PortAudio, one buffer is reused for every block and output buffers are *not* zeroed before
+the callback (they are filled with ``GARBAGE``), so a callback that forgets to write every sample,
+or keeps a reference to a buffer instead of copying it, is caught.
+"""
+
+from __future__ import annotations
+
+import threading
+import time as _time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+GARBAGE = -21846  # 0xAAAA: what a fresh output buffer holds before the callback writes it
+_NAMED_LATENCY = {"low": 0.02, "high": 0.1}  # what the fake reports for latency="low"/"high"
+
+AudioArray = npt.NDArray[Any]
+_S = TypeVar("_S", bound="_FakeStream")
+StreamCallback = Callable[[AudioArray, int, "FakeTimeInfo", "FakeCallbackFlags"], None]
+
+
+@dataclass(frozen=True)
+class FakeCallbackFlags:
+    """Same attributes and truthiness as ``sounddevice.CallbackFlags``."""
+
+    input_underflow: bool = False
+    input_overflow: bool = False
+    output_underflow: bool = False
+    output_overflow: bool = False
+    priming_output: bool = False
+
+    def __bool__(self) -> bool:
+        return (
+            self.input_underflow
+            or self.input_overflow
+            or self.output_underflow
+            or self.output_overflow
+            or self.priming_output
+        )
+
+
+@dataclass(frozen=True)
+class FakeTimeInfo:
+    """Same fields as the PortAudio time-info struct; seconds on the stream's own clock."""
+
+    inputBufferAdcTime: float  # PortAudio's field names
+    currentTime: float
+    outputBufferDacTime: float
+
+
+class _FakeStream:
+    """Shared clock, lifecycle and recording for the input and output fakes."""
+
+    _kind = "stream"
+
+    def __init__(
+        self,
+        samplerate: float | None = None,
+        blocksize: int | None = None,
+        device: int | str | None = None,
+        channels: int | None = None,
+        dtype: str | None = None,
+        latency: float | str | None = None,
+        extra_settings: object = None,
+        callback: StreamCallback | None = None,
+        finished_callback: Callable[[], None] | None = None,
+        clip_off: bool | None = None,
+        dither_off: bool | None = None,
+        never_drop_input: bool | None = None,
+        prime_output_buffers_using_stream_callback: bool | None = None,
+        *,
+        reported_latency: float | None = None,
+        realtime: bool = False,
+        record: bool = True,
+    ) -> None:
+        if callback is None:
+            raise TypeError(f"Fake{self._kind.title()}Stream only supports callback mode")
+        self.samplerate = float(samplerate or 24_000)
+        # PortAudio's blocksize=0 means "whatever suits the host"; the fake picks 20 ms.
+        self.blocksize = int(blocksize) if blocksize else round(self.samplerate / 50)
+        self.device = device
+        self.channels = int(channels or 1)
+        self.dtype = np.dtype(dtype or "float32")
+        if reported_latency is not None:
+            self.latency = float(reported_latency)
+        elif isinstance(latency, str):
+            self.latency = _NAMED_LATENCY[latency]
+        else:
+            self.latency = _NAMED_LATENCY["high"] if latency is None else float(latency)
+        self.callback = callback
+        self.finished_callback = finished_callback
+        self.realtime = realtime
+        self.record = record
+        self.cpu_load = 0.0
+        self.callback_error: BaseException | None = None  # set if a realtime tick raised
+        self.blocks: list[AudioArray] = []  # per block: what was written (out) / fed (in)
+        self._buffer: AudioArray = np.zeros((self.blocksize, self.channels), dtype=self.dtype)
+        self._frames = 0
+        self._active = False
+        self._closed = False
+        self._ticker: threading.Thread | None = None
+        self._stop_ticking = threading.Event()
+
+    # ------------------------------------------------------------------ sounddevice interface
+
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    @property
+    def stopped(self) -> bool:
+        return not self._active
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def time(self) -> float:
+        """The stream clock: seconds of blocks processed since the stream was created."""
+        return self._frames / self.samplerate
+
+    def start(self) -> None:
+        if self._closed:
+            raise RuntimeError("stream is closed")
+        if self._active:
+            return
+        self._active = True
+        if self.realtime:
+            self._stop_ticking.clear()
+            self._ticker = threading.Thread(target=self._tick_in_real_time, daemon=True)
+            self._ticker.start()
+
+    def stop(self, ignore_errors: bool = True) -> None:
+        self._deactivate()
+
+    def abort(self, ignore_errors: bool = True) -> None:
+        self._deactivate()
+
+    def close(self, ignore_errors: bool = True) -> None:
+        self._deactivate()
+        self._closed = True
+
+    def __enter__(self: _S) -> _S:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ the clock
+
+    @property
+    def frames(self) -> int:
+        """Frames processed (blocks advanced × blocksize)."""
+        return self._frames
+
+    def advance(self, n_blocks: int = 1, *, status: FakeCallbackFlags | None = None) -> None:
+        """Run ``n_blocks`` device periods now, on the calling thread.
+
+        ``status`` is passed to every callback of this call (default: no flags).
+        """
+        if self.realtime:
+            raise RuntimeError("a realtime fake stream is driven by its own thread")
+        for _ in range(n_blocks):
+            if not self._active:
+                raise RuntimeError("stream is not active (call start(), or it was stopped)")
+            self._tick(status or FakeCallbackFlags())
+
+    def _tick(self, status: FakeCallbackFlags) -> None:
+        now = self.time
+        info = FakeTimeInfo(
+            inputBufferAdcTime=now - self.latency,
+            currentTime=now,
+            outputBufferDacTime=now + self.latency,
+        )
+        self._before_callback()
+        try:
+            self.callback(self._buffer, self.blocksize, info, status)
+        except Exception as exc:
+            # sounddevice's own control-flow exceptions, matched by name: the fake never imports
+            # sounddevice. CallbackStop keeps this block; CallbackAbort discards it.
+            name = type(exc).__name__
+            if name not in ("CallbackStop", "CallbackAbort"):
+                raise
+            if name == "CallbackStop":
+                self._after_callback()
+            self._frames += self.blocksize
+            self._active = False
+            self._notify_finished()
+            return
+        self._after_callback()
+        self._frames += self.blocksize
+
+    def _before_callback(self) -> None:
+        """Prepare ``self._buffer`` for the callback."""
+
+    def _after_callback(self) -> None:
+        """Record what the callback left in ``self._buffer``."""
+
+    def _deactivate(self) -> None:
+        was_active = self._active
+        self._active = False
+        ticker, self._ticker = self._ticker, None
+        if ticker is not None:
+            self._stop_ticking.set()
+            if ticker is not threading.current_thread():
+                ticker.join()
+        if was_active:
+            self._notify_finished()
+
+    def _notify_finished(self) -> None:
+        if self.finished_callback is not None:
+            self.finished_callback()
+
+    def _tick_in_real_time(self) -> None:
+        # Deadlines on a monotonic schedule, so the tick rate does not drift with callback cost.
+        period = self.blocksize / self.samplerate
+        deadline = _time.perf_counter()
+        while not self._stop_ticking.is_set() and self._active:
+            try:
+                self._tick(FakeCallbackFlags())
+            except Exception as exc:  # PortAudio would print it and abort the stream
+                self.callback_error = exc
+                self._active = False
+                self._notify_finished()
+                return
+            deadline += period
+            delay = deadline - _time.perf_counter()
+            if delay > 0:
+                self._stop_ticking.wait(delay)
+            else:
+                deadline = _time.perf_counter()  # fell behind: carry on without bursting
+
+    # ------------------------------------------------------------------ recordings
+
+    def recorded(self) -> AudioArray:
+        """Every recorded block, concatenated: shape ``(frames, channels)``."""
+        if not self.blocks:
+            return np.zeros((0, self.channels), dtype=self.dtype)
+        return np.concatenate(self.blocks)
+
+
+class FakeOutputStream(_FakeStream):
+    """``sounddevice.OutputStream`` on a test clock; records every block the callback writes."""
+
+    _kind = "output"
+
+    def _before_callback(self) -> None:
+        self._buffer.fill(GARBAGE if self.dtype.kind == "i" else np.nan)
+
+    def _after_callback(self) -> None:
+        if self.record:
+            self.blocks.append(self._buffer.copy())
+
+    def recorded_bytes(self) -> bytes:
+        """What was written, as interleaved bytes (PCM16 for an int16 stream)."""
+        return self.recorded().tobytes()
+
+    def block_is_silent(self, index: int) -> bool:
+        return not np.any(self.blocks[index])
+
+    def silent_from_block(self) -> int | None:
+        """Index of the first block from which every recorded block is all zeros.
+
+        ``len(blocks)`` if the last block made sound; None if nothing was recorded.
+        """
+        if not self.blocks:
+            return None
+        index = len(self.blocks)
+        while index > 0 and self.block_is_silent(index - 1):
+            index -= 1
+        return index
+
+    @property
+    def dac_frames(self) -> int:
+        """Frames the simulated device has actually played out by now.
+
+        Sample ``j`` is written at ``j / samplerate`` and reaches the DAC ``latency`` later, so
+        at the current stream time the device has played all but the last ``latency`` seconds.
+        """
+        return max(0, self._frames - round(self.latency * self.samplerate))
+
+
+class FakeInputStream(_FakeStream):
+    """``sounddevice.InputStream`` on a test clock, fed from ``source`` and ``feed()``.
+
+    Each block takes the next ``blocksize`` frames of the source; once it is exhausted the
+    callback gets silence. ``blocks`` records what each callback was given.
+    """
+
+    _kind = "input"
+
+    def __init__(self, *args: Any, source: bytes | AudioArray | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending: AudioArray = np.zeros((0, self.channels), dtype=self.dtype)
+        self._feed_lock = threading.Lock()  # feed() may race a realtime ticker
+        if source is not None:
+            self.feed(source)
+
+    def feed(self, source: bytes | AudioArray) -> None:
+        """Append input: raw bytes in the stream's dtype, or an array of frames."""
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            frames = np.frombuffer(bytes(source), dtype=self.dtype)
+        else:
+            frames = np.asarray(source, dtype=self.dtype)
+        frames = frames.reshape(-1, self.channels)
+        with self._feed_lock:
+            self._pending = np.concatenate([self._pending, frames])
+
+    @property
+    def pending_frames(self) -> int:
+        """Source frames not yet delivered to the callback."""
+        return len(self._pending)
+
+    def _before_callback(self) -> None:
+        with self._feed_lock:
+            take = min(self.blocksize, len(self._pending))
+            self._buffer[:take] = self._pending[:take]
+            self._buffer[take:] = 0
+            self._pending = self._pending[take:]
+        if self.record:
+            self.blocks.append(self._buffer.copy())

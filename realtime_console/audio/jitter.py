@@ -1,0 +1,386 @@
+"""Jitter buffer between the event loop (writer) and the audio device thread (reader).
+
+The Realtime API streams assistant audio in bursts, often much faster than real time, so this
+buffer's bound is a safety limit, not a latency control. It keeps:
+
+* the PCM16 chunks, each tagged with ``(response_id, item_id)`` and its offset in the item;
+* a prebuffer: playback starts (and restarts after an underrun) only once ``prebuffer_ms`` is
+  queued, or when no more audio is expected (``end_response``) or a drain flushes it;
+* a per-item clock: how far into each item playback has reached, and when (in device frames), so
+  the speaker can tell how much the listener actually heard;
+* cuts: ``interrupt`` (everything) and ``drop_response`` (one response) keep a short tail that the
+  next read fades to zero, discard the rest, and refuse later chunks of the cut responses.
+
+Threading contract: ``read``/``read_into`` run on the audio thread; every other mutating method
+runs on one writer thread (the event loop). One ``threading.Lock`` guards the shared queue and
+counters and is held only for O(1) work or the copy of one block; the writer-only state (the set
+of refused responses) is not locked at all.
+
+Overflow policy: a chunk that would take the buffer past ``max_buffer_ms`` is refused whole (and
+counted). Dropping the oldest audio instead would silently skip part of an item that is already
+playing; refusing the newest keeps every queued sample contiguous, and because each chunk carries
+its offset in the item the played-position clock stays true even across a refused chunk.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+from realtime_console.protocol.pcm import SAMPLE_WIDTH, ms_to_samples
+
+_MAX_REMEMBERED_DROPS = 256  # cancelled responses remembered to refuse their late deltas
+
+
+@dataclass(frozen=True)
+class JitterStats:
+    """Counters since the buffer was created (a snapshot)."""
+
+    underruns: int  # times playback ran dry while a response was still streaming
+    underrun_samples: int  # silence inserted mid-stream because of those underruns
+    overflows: int  # chunks refused because they would exceed max_buffer_ms
+    overflow_samples: int
+    late_chunks: int  # chunks refused because their response was interrupted or dropped
+    buffered_samples: int
+    max_buffered_samples: int  # high-water mark, never above the bound
+
+
+class _ItemClock:
+    """Position of one output item: received, played and when it was last played."""
+
+    __slots__ = ("end_frame", "item_id", "played_to", "received", "response_id")
+
+    def __init__(self, item_id: str, response_id: str) -> None:
+        self.item_id = item_id
+        self.response_id = response_id
+        self.received = 0  # samples offered for this item (accepted or refused by overflow)
+        self.played_to = 0  # item-timeline position just after the last sample played
+        self.end_frame = 0  # device frame index just after that sample
+
+
+class _Chunk:
+    __slots__ = ("clock", "data", "offset", "pos", "response_id")
+
+    def __init__(self, data: memoryview, clock: _ItemClock, offset: int) -> None:
+        self.data = data  # PCM16 bytes, cast to unsigned bytes
+        self.clock = clock
+        self.response_id = clock.response_id
+        self.offset = offset  # item-timeline sample index of data[0]
+        self.pos = 0  # bytes of data already played
+
+    @property
+    def remaining_samples(self) -> int:
+        return (len(self.data) - self.pos) // SAMPLE_WIDTH
+
+
+class JitterBuffer:
+    """Bounded PCM16 queue with prebuffering, per-item played clock and fade-out cuts."""
+
+    def __init__(
+        self,
+        *,
+        prebuffer_ms: float = 120.0,
+        max_buffer_ms: float = 300_000.0,
+        sample_rate: int = 24_000,
+    ) -> None:
+        if prebuffer_ms < 0 or max_buffer_ms <= 0 or prebuffer_ms > max_buffer_ms:
+            raise ValueError("need 0 <= prebuffer_ms <= max_buffer_ms and max_buffer_ms > 0")
+        self._prebuffer = ms_to_samples(prebuffer_ms, sample_rate)
+        self._max = ms_to_samples(max_buffer_ms, sample_rate)
+        self._rate = sample_rate
+        self._lock = threading.Lock()
+        self._chunks: deque[_Chunk] = deque()
+        self._buffered = 0
+        self._playing = False  # False: waiting for the prebuffer (or idle)
+        self._starved = False  # ran dry mid-response; counting the silence until it resumes
+        self._open_response: str | None = None  # the response still expected to send audio
+        self._flush = False  # a drain asked to play out whatever is queued, prebuffer or not
+        self._fade_left = 0  # samples at the head of the queue still to be faded out
+        self._fade_len = 0
+        self._stream_frames = 0  # frames handed to the device so far (audio and silence)
+        self._current: _ItemClock | None = None  # item at the head of the queue / last played
+        self._clocks: dict[str, _ItemClock] = {}
+        self._dropped: dict[str, None] = {}  # writer-only: ordered set of refused responses
+        self._silence = bytes(0)
+        self._underruns = 0
+        self._underrun_samples = 0
+        self._overflows = 0
+        self._overflow_samples = 0
+        self._late_chunks = 0
+        self._high_water = 0
+
+    # ----------------------------------------------------------------- writer side (event loop)
+
+    def push(self, pcm: bytes, response_id: str, item_id: str) -> bool:
+        """Queue one chunk; False when refused (response dropped, or buffer bound reached)."""
+        if len(pcm) % SAMPLE_WIDTH:
+            raise ValueError(f"PCM16 chunk must have an even number of bytes, got {len(pcm)}")
+        if response_id in self._dropped:
+            self._late_chunks += 1
+            return False
+        if not isinstance(pcm, bytes):
+            pcm = bytes(pcm)  # queued by reference: never let the caller mutate it later
+        samples = len(pcm) // SAMPLE_WIDTH
+        clock = self._clocks.get(item_id)
+        if clock is None:
+            clock = self._clocks[item_id] = _ItemClock(item_id, response_id)
+        offset = clock.received
+        clock.received += samples
+        if samples == 0:
+            return True
+        chunk = _Chunk(memoryview(pcm).cast("B"), clock, offset)
+        with self._lock:
+            self._open_response = response_id
+            if self._buffered + samples > self._max:
+                self._overflows += 1
+                self._overflow_samples += samples
+                return False
+            self._chunks.append(chunk)
+            self._buffered += samples
+            self._high_water = max(self._high_water, self._buffered)
+            if self._current is None or not self._playing:
+                self._current = self._chunks[0].clock
+        return True
+
+    def end_response(self, response_id: str) -> None:
+        """No more audio will come for this response: play out what is queued, no prebuffer."""
+        with self._lock:
+            if self._open_response == response_id:
+                self._open_response = None
+
+    def flush(self) -> None:
+        """Start playing what is queued now, even below the prebuffer (used by drains)."""
+        with self._lock:
+            if self._buffered:
+                self._flush = True
+
+    def interrupt(self, fade_ms: float) -> None:
+        """Cut all playback: fade the next ``fade_ms`` out, drop the rest, refuse late chunks.
+
+        Every response that had audio queued or was still streaming is refused from now on:
+        resuming a cut response mid-sentence is never what the listener wants.
+        """
+        fade = ms_to_samples(fade_ms, self._rate)
+        with self._lock:
+            old = self._chunks
+            cut_responses = {self._open_response} if self._open_response else set()
+            self._chunks = self._fade_tail(old, fade, None)
+            self._buffered = sum(c.remaining_samples for c in self._chunks)  # <= fade samples
+            self._open_response = None
+            self._starved = False
+        # The reader no longer sees ``old``, and response ids never change: scan it unlocked.
+        cut_responses.update(c.response_id for c in old)
+        for response_id in cut_responses:
+            self._remember_dropped(response_id)
+
+    def drop_response(self, response_id: str, fade_ms: float = 0.0) -> None:
+        """Refuse every later chunk of this response and discard its queued audio.
+
+        If that audio is playing right now its next ``fade_ms`` are faded out rather than cut.
+        """
+        self._remember_dropped(response_id)
+        fade = ms_to_samples(fade_ms, self._rate)
+        with self._lock:
+            # O(queued chunks), but only when a response is dropped while it still has audio
+            # queued; plain barge-in goes through interrupt(), which never scans under the lock.
+            if any(c.response_id == response_id for c in self._chunks):
+                self._chunks = self._fade_tail(self._chunks, fade, response_id)
+                self._buffered = sum(c.remaining_samples for c in self._chunks)
+            if self._open_response == response_id:
+                self._open_response = None
+
+    # ----------------------------------------------------------------- reader side (audio thread)
+
+    def read(self, frames: int) -> bytes:
+        """The next ``frames`` samples as PCM16 bytes, silence where there is no audio."""
+        out = bytearray(frames * SAMPLE_WIDTH)
+        self.read_into(memoryview(out))
+        return bytes(out)
+
+    def read_into(self, out: memoryview) -> int:
+        """Fill a writable PCM16 byte buffer (e.g. the device's outdata); returns audio samples.
+
+        Copies at most one block under the lock; the fade ramp, if any, is applied afterwards.
+        """
+        out = out.cast("B") if out.format != "B" else out
+        frames = len(out) // SAMPLE_WIDTH
+        copied = fade_start = fade_count = fade_len = 0
+        with self._lock:
+            if (
+                not self._playing
+                and self._buffered
+                and (
+                    self._buffered >= self._prebuffer or self._open_response is None or self._flush
+                )
+            ):
+                self._playing = True
+                self._starved = False
+            if self._playing:
+                copied = self._copy_locked(out, frames)
+                if self._fade_left:  # the fade tail is at the head, so it was copied first
+                    fade_start, fade_len = self._fade_len - self._fade_left, self._fade_len
+                    fade_count = min(self._fade_left, copied)
+                    self._fade_left -= fade_count
+                if copied < frames:  # ran dry
+                    self._playing = False
+                    self._flush = False
+                    self._starved = self._open_response is not None
+                    if self._starved:
+                        self._underruns += 1
+            if self._starved:
+                self._underrun_samples += frames - copied
+            self._stream_frames += frames
+        if copied < frames:
+            out[copied * SAMPLE_WIDTH :] = self._silence_bytes((frames - copied) * SAMPLE_WIDTH)
+        if fade_count:
+            _apply_fade(out, fade_start, fade_count, fade_len)
+        return copied
+
+    # ----------------------------------------------------------------- queries (any thread)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing queued and no fade pending: everything has been handed to the device."""
+        return self._buffered == 0
+
+    @property
+    def is_playing(self) -> bool:
+        """Past the prebuffer and handing audio to the device."""
+        return self._playing
+
+    @property
+    def buffered_samples(self) -> int:
+        return self._buffered
+
+    @property
+    def stream_frames(self) -> int:
+        """Frames handed to the device so far, audio and silence."""
+        return self._stream_frames
+
+    @property
+    def current_item(self) -> tuple[str, str] | None:
+        """(response_id, item_id) at the head of the queue, else the last one played."""
+        clock = self._current
+        return None if clock is None else (clock.response_id, clock.item_id)
+
+    def played_samples(self, item_id: str) -> int:
+        """How far into the item playback has reached, in samples (0 if unknown)."""
+        clock = self._clocks.get(item_id)
+        return 0 if clock is None else clock.played_to
+
+    def received_samples(self, item_id: str) -> int:
+        """Samples received for the item, including any refused by overflow (0 if unknown)."""
+        clock = self._clocks.get(item_id)
+        return 0 if clock is None else clock.received
+
+    def heard_samples(self, item_id: str, latency_frames: int) -> int:
+        """Samples of the item the listener has heard, given the device's output latency.
+
+        Frames handed to the device within the last ``latency_frames`` are not audible yet; of
+        the item's played samples, at most the ones handed after that point are unheard. Once
+        the device has moved past the item, everything played counts as heard.
+        """
+        clock = self._clocks.get(item_id)
+        if clock is None:
+            return 0
+        with self._lock:
+            audible_frame = self._stream_frames - latency_frames
+            unheard = max(0, clock.end_frame - audible_frame)
+            played_to = clock.played_to
+        return max(0, min(played_to - unheard, clock.received))
+
+    @property
+    def stats(self) -> JitterStats:
+        with self._lock:
+            return JitterStats(
+                underruns=self._underruns,
+                underrun_samples=self._underrun_samples,
+                overflows=self._overflows,
+                overflow_samples=self._overflow_samples,
+                late_chunks=self._late_chunks,
+                buffered_samples=self._buffered,
+                max_buffered_samples=self._high_water,
+            )
+
+    # ----------------------------------------------------------------- internals
+
+    def _copy_locked(self, out: memoryview, frames: int) -> int:
+        copied = 0
+        chunks = self._chunks
+        while copied < frames and chunks:
+            chunk = chunks[0]
+            take = min(frames - copied, chunk.remaining_samples)
+            n_bytes = take * SAMPLE_WIDTH
+            start = copied * SAMPLE_WIDTH
+            out[start : start + n_bytes] = chunk.data[chunk.pos : chunk.pos + n_bytes]
+            chunk.pos += n_bytes
+            copied += take
+            clock = chunk.clock
+            clock.played_to = chunk.offset + chunk.pos // SAMPLE_WIDTH
+            clock.end_frame = self._stream_frames + copied
+            self._current = clock
+            if chunk.pos == len(chunk.data):
+                chunks.popleft()
+        self._buffered -= copied
+        if chunks:
+            self._current = chunks[0].clock
+        return copied
+
+    def _fade_tail(
+        self, chunks: deque[_Chunk], fade: int, response_id: str | None
+    ) -> deque[_Chunk]:
+        """The queue without the cut chunks (``response_id``'s, or all if None), except a fade
+        tail of up to ``fade`` samples taken from the playing head. Lock held."""
+        kept: deque[_Chunk] = deque()
+        rest = iter(chunks)
+        if self._fade_left:
+            # A fade is already running and its tail chunks are at the head: keep them and the
+            # ramp as they are (restarting it would jump the volume back up).
+            running_tail = 0
+            for chunk in rest:
+                kept.append(chunk)
+                running_tail += chunk.remaining_samples
+                if running_tail >= self._fade_left:
+                    break
+            fade = 0
+        elif not self._playing:
+            fade = 0  # nothing audible yet: nothing to fade
+        tail = 0
+        at_head = not kept
+        for chunk in rest:
+            if response_id is not None and chunk.response_id != response_id:
+                kept.append(chunk)
+                at_head = False
+            elif at_head and tail < fade:
+                take = min(fade - tail, chunk.remaining_samples)
+                data = chunk.data[chunk.pos : chunk.pos + take * SAMPLE_WIDTH]
+                offset = chunk.offset + chunk.pos // SAMPLE_WIDTH
+                kept.append(_Chunk(data, chunk.clock, offset))
+                tail += take
+            elif response_id is None:
+                break  # cutting everything and the tail is complete: no need to scan on
+        if tail:
+            self._fade_left = self._fade_len = tail
+        return kept
+
+    def _remember_dropped(self, response_id: str) -> None:
+        self._dropped[response_id] = None
+        if len(self._dropped) > _MAX_REMEMBERED_DROPS:
+            del self._dropped[next(iter(self._dropped))]
+
+    def _silence_bytes(self, n_bytes: int) -> memoryview:
+        # Grown on the rare larger block, so steady-state reads never allocate silence.
+        if len(self._silence) < n_bytes:
+            self._silence = bytes(n_bytes)
+        return memoryview(self._silence)[:n_bytes]
+
+
+def _apply_fade(out: memoryview, start: int, count: int, length: int) -> None:
+    """Scale the first ``count`` samples by a linear ramp: sample ``start + i`` of a
+    ``length``-sample fade gets gain ``1 - (start + i + 1) / length`` (the last one is 0)."""
+    import numpy as np
+
+    samples = np.frombuffer(out, dtype="<i2", count=count)
+    gains = 1.0 - (np.arange(start + 1, start + count + 1, dtype=np.float32) / length)
+    samples[:] = (samples * gains).astype("<i2")

@@ -1,0 +1,63 @@
+"""Playback of assistant audio for ``chat``: an audio sink over ``Speaker``.
+
+Playback is a convenience in ``chat`` (the transcript is the primary output), so a machine
+without PortAudio or an output device gets one notice and carries on. A device the user named
+explicitly but that cannot be opened is an error, because silently ignoring it would hide a typo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from realtime_console.audio import devices
+from realtime_console.audio.speaker import Speaker
+from realtime_console.errors import AudioDeviceError
+
+if TYPE_CHECKING:
+    from realtime_console.config import AudioSettings
+
+NO_OUTPUT = (
+    "no audio output device: replies are not played "
+    "(install PortAudio, e.g. apt-get install libportaudio2, or keep them with --save-audio DIR)"
+)
+
+
+class Playback:
+    def __init__(self, speaker: Speaker) -> None:
+        self.speaker = speaker
+
+    def audio(self, response_id: str, item_id: str, pcm16: bytes) -> None:
+        self.speaker.enqueue(pcm16, response_id, item_id)
+
+    def response_done(self, response_id: str) -> None:
+        # Lets a reply shorter than the prebuffer start, and its end not count as an underrun.
+        self.speaker.end_response(response_id)
+
+    async def drain(self) -> None:
+        await self.speaker.drain()
+
+    def close(self) -> None:
+        self.speaker.close()
+
+
+def open_playback(settings: AudioSettings, notice: Callable[[str], None]) -> Playback | None:
+    """A started ``Playback`` on the configured device, or None (with a notice) when none exists."""
+    explicit = settings.output_device is not None
+    if not explicit and not devices.has_output_device():
+        notice(NO_OUTPUT)
+        return None
+    speaker = Speaker(
+        device=devices.resolve_device(settings.output_device, "output"),
+        block_ms=settings.block_ms,
+        prebuffer_ms=settings.prebuffer_ms,
+        max_buffer_ms=settings.max_buffer_ms,
+    )
+    try:
+        speaker.start()
+    except AudioDeviceError as exc:
+        if explicit:
+            raise
+        notice(f"audio output unavailable, replies are not played: {exc}")
+        return None
+    return Playback(speaker)

@@ -1,0 +1,193 @@
+"""Event log, format version 1 (DESIGN §6, docs/event-log.md): JSON Lines, ``.gz`` by extension.
+
+The writer flushes every line so a killed process loses at most the line being written, creates
+the file with mode 0600, and redacts at the source. The reader streams, maps beta names to GA,
+accepts files of bare server events, and skips (and reports) lines it cannot parse.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gzip
+import io
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from realtime_console.errors import LogFormatError
+from realtime_console.protocol import pcm
+from realtime_console.protocol.aliases import to_ga
+from realtime_console.redact import Redactor
+
+FORMAT = "realtime-console-log"
+VERSION = 1
+
+Direction = Literal["client", "server", "meta"]
+AudioPolicy = Literal["full", "none"]
+
+# Where each event type carries base64 audio: (event type, path to the payload).
+_AUDIO_FIELDS: Mapping[str, str] = {
+    "input_audio_buffer.append": "audio",
+    "response.output_audio.delta": "delta",
+}
+
+
+def _drop_audio(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Replace the audio payload with its byte count (``--log-audio none``)."""
+    key = _AUDIO_FIELDS.get(str(event.get("type")))
+    if key is None or not isinstance(event.get(key), str):
+        return event
+    out = {k: v for k, v in event.items() if k != key}
+    out["audio_bytes"] = pcm.b64_decoded_len(event[key])
+    return out
+
+
+def _open_private(path: Path) -> IO[str]:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a file that already existed
+    raw = os.fdopen(fd, "wb")
+    if path.suffix == ".gz":
+        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw, mode="wb"), encoding="utf-8")
+    return io.TextIOWrapper(raw, encoding="utf-8")
+
+
+class EventLogWriter:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        provider: str,
+        model: str,
+        session: Mapping[str, Any],
+        program_version: str,
+        redactor: Redactor,
+        audio: AudioPolicy = "full",
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.path = Path(path)
+        self._redactor = redactor
+        self._audio = audio
+        self._clock = clock
+        try:
+            self._file: IO[str] | None = _open_private(self.path)
+        except OSError as exc:
+            raise LogFormatError(f"cannot write event log {self.path}: {exc.strerror}") from None
+        self._start = clock()
+        self.lines = 0
+        self._write_obj(
+            {
+                "format": FORMAT,
+                "version": VERSION,
+                "started_at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+                "provider": provider,
+                "model": model,
+                "session": session,
+                "program_version": program_version,
+            }
+        )
+
+    def write(self, direction: Direction, event: Mapping[str, Any]) -> None:
+        if self._audio == "none":
+            event = _drop_audio(event)
+        t = round(self._clock() - self._start, 6)
+        self._write_obj({"t": t, "dir": direction, "event": event})
+
+    def note(self, event_type: str, **fields: Any) -> None:
+        """A meta line for the console's own marks (reconnect, barge-in, underruns…)."""
+        self.write("meta", {"type": event_type, **fields})
+
+    def _write_obj(self, obj: Mapping[str, Any]) -> None:
+        if self._file is None:
+            return
+        self._file.write(json.dumps(self._redactor.value(obj), separators=(",", ":")) + "\n")
+        self._file.flush()
+        self.lines += 1
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> EventLogWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    index: int  # 0-based among events (the header is not an event)
+    line: int  # 1-based line number in the file
+    t: float | None  # seconds since start; None for bare-event files
+    dir: Direction
+    event: dict[str, Any]
+
+
+@dataclass
+class ReadReport:
+    header: dict[str, Any] | None = None
+    events: int = 0
+    bad_lines: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _open_text(path: Path) -> IO[str]:
+    try:
+        if path.suffix == ".gz":
+            return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
+        return path.open("r", encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise LogFormatError(f"cannot read event log {path}: {exc.strerror}") from None
+
+
+def read_log(path: str | os.PathLike[str], report: ReadReport | None = None) -> Iterator[LogRecord]:
+    """Stream the records of a v1 log or a bare-event file; bad lines land in ``report``."""
+    report = report if report is not None else ReadReport()
+    source = Path(path)
+    with _open_text(source) as handle:
+        try:
+            yield from _records(handle, report)
+        except (EOFError, gzip.BadGzipFile, OSError) as exc:
+            # A gzip cut short by a killed writer: keep what was read, report the end.
+            report.bad_lines.append((-1, f"compressed stream ends early: {exc}"))
+
+
+def _records(handle: IO[str], report: ReadReport) -> Iterator[LogRecord]:
+    for number, text in enumerate(handle, start=1):
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            report.bad_lines.append((number, "not valid JSON"))
+            continue
+        if not isinstance(obj, dict):
+            report.bad_lines.append((number, "not a JSON object"))
+            continue
+        if obj.get("format") == FORMAT:
+            if obj.get("version") != VERSION:
+                raise LogFormatError(f"unsupported event log version {obj.get('version')!r}")
+            report.header = obj
+            continue
+        record = _record(obj, number, report.events)
+        if record is None:
+            report.bad_lines.append((number, "not an event"))
+            continue
+        report.events += 1
+        yield record
+
+
+def _record(obj: dict[str, Any], number: int, index: int) -> LogRecord | None:
+    if "dir" in obj and isinstance(obj.get("event"), dict):
+        direction = obj["dir"]
+        t = obj.get("t")
+        if direction not in ("client", "server", "meta") or not isinstance(t, int | float):
+            return None
+        return LogRecord(index, number, float(t), direction, to_ga(obj["event"]))
+    if isinstance(obj.get("type"), str):  # a bare server event
+        return LogRecord(index, number, None, "server", to_ga(obj))
+    return None

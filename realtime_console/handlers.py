@@ -1,0 +1,120 @@
+"""The console's reactions to server events, as one table for the dispatcher.
+
+Handlers never know whether an event came from a live socket or a replayed log. Audio goes to
+any number of sinks (speaker, WAV recorder); text goes to the view.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from realtime_console.dispatcher import Event, Handler
+from realtime_console.protocol import pcm
+from realtime_console.ui.view import ConsoleView
+
+log = logging.getLogger(__name__)
+
+
+class AudioSink(Protocol):
+    def audio(self, response_id: str, item_id: str, pcm16: bytes) -> None: ...
+
+    def response_done(self, response_id: str) -> None: ...
+
+
+def _str(event: Event, key: str) -> str:
+    value = event.get(key)
+    return value if isinstance(value, str) else ""
+
+
+class ConsoleHandlers:
+    def __init__(self, view: ConsoleView, sinks: Sequence[AudioSink] = ()) -> None:
+        self.view = view
+        self.sinks = list(sinks)
+        self.dropped_responses: set[str] = set()  # cancelled locally: late deltas are ignored
+        self.audio_bytes: dict[str, int] = {}  # per response
+        self.last_usage: Mapping[str, Any] | None = None
+
+    def table(self) -> dict[str, Handler]:
+        return {
+            "session.created": self.session_created,
+            "session.updated": self.ignore,
+            "error": self.error,
+            "response.output_audio.delta": self.audio_delta,
+            "response.output_audio_transcript.delta": self.text_delta,
+            "response.output_text.delta": self.text_delta,
+            "response.done": self.response_done,
+            "conversation.item.input_audio_transcription.delta": self.user_transcript_delta,
+            "conversation.item.input_audio_transcription.completed": self.user_transcript_done,
+            # Known and deliberately quiet: the lifecycle around the deltas above.
+            **{
+                name: self.ignore
+                for name in (
+                    "conversation.created",
+                    "conversation.item.added",
+                    "conversation.item.created",
+                    "conversation.item.done",
+                    "response.created",
+                    "response.output_item.added",
+                    "response.output_item.done",
+                    "response.content_part.added",
+                    "response.content_part.done",
+                    "response.output_audio.done",
+                    "response.output_audio_transcript.done",
+                    "response.output_text.done",
+                    "rate_limits.updated",
+                    "input_audio_buffer.committed",
+                    "input_audio_buffer.cleared",
+                )
+            },
+        }
+
+    def ignore(self, event: Event) -> None:
+        return None
+
+    def session_created(self, event: Event) -> None:
+        session = event.get("session")
+        session = session if isinstance(session, Mapping) else {}
+        self.view.session_started(str(session.get("id", "?")), str(session.get("model", "?")))
+
+    def error(self, event: Event) -> None:
+        error = event.get("error")
+        error = error if isinstance(error, Mapping) else {}
+        code = error.get("code") or error.get("type")
+        self.view.server_error(
+            str(code) if code else None,
+            str(error.get("message") or "(no message)"),
+            error.get("event_id") if isinstance(error.get("event_id"), str) else None,
+        )
+
+    def audio_delta(self, event: Event) -> None:
+        response_id = _str(event, "response_id")
+        if response_id in self.dropped_responses:
+            return
+        data = pcm.decode_b64(_str(event, "delta"))
+        self.audio_bytes[response_id] = self.audio_bytes.get(response_id, 0) + len(data)
+        for sink in self.sinks:
+            sink.audio(response_id, _str(event, "item_id"), data)
+
+    def text_delta(self, event: Event) -> None:
+        response_id = _str(event, "response_id")
+        if response_id not in self.dropped_responses:
+            self.view.assistant_delta(response_id, _str(event, "delta"))
+
+    def response_done(self, event: Event) -> None:
+        response = event.get("response")
+        response = response if isinstance(response, Mapping) else {}
+        response_id = str(response.get("id", ""))
+        usage = response.get("usage")
+        if isinstance(usage, Mapping):
+            self.last_usage = usage
+        for sink in self.sinks:
+            sink.response_done(response_id)
+        self.view.assistant_done(response_id, str(response.get("status", "completed")))
+
+    def user_transcript_delta(self, event: Event) -> None:
+        self.view.user_transcript(_str(event, "item_id"), _str(event, "delta"), final=False)
+
+    def user_transcript_done(self, event: Event) -> None:
+        self.view.user_transcript(_str(event, "item_id"), _str(event, "transcript"), final=True)

@@ -1,0 +1,1 @@
+"""The loops that tie the layers together: ``chat`` (and later ``talk``)."""

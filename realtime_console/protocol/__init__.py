@@ -1,0 +1,1 @@
+"""Pure protocol logic: no sockets, no sound cards, no terminals."""

@@ -1,0 +1,31 @@
+"""The local Realtime-protocol server behind ``serve`` and ``--local``.
+
+Layout (sans-I/O, in the manner of ``websockets``): everything the protocol decides lives in pure
+modules that take parsed frames and a clock reading and return plain-dict server events; only
+``connection`` and ``app`` touch sockets.
+
+- ``core``           one connection's protocol state machine (``SessionCore``)
+- ``validation``     client events checked against the SDK types, errors shaped like the service's
+- ``session_config`` default session, ``session.update`` merge and semantic rules
+- ``conversation``   the ordered conversation items
+- ``audio_buffer``   the input audio buffer
+- ``response``       one response's event plan (paced deltas) and lifecycle events
+- ``reply``          the deterministic reply text
+- ``voice``          deterministic synthetic speech (the seam for real TTS)
+- ``usage``          token usage estimates for ``response.done``
+- ``service_errors`` ``ServiceError`` and the service's error codes and messages
+- ``ids``            ``event_…``/``item_…``/``resp_…`` ids
+- ``options``        ``ServerOptions``
+- ``connection``     the aiohttp WebSocket pump that paces the core's plan
+- ``app``            the aiohttp application, routes, auth, ``LocalServer`` and ``serve_forever``
+- ``testing``        checks for tests: every server event against the SDK's types
+
+See docs/local-server.md for the behaviour.
+"""
+
+from __future__ import annotations
+
+from realtime_console.server.app import LocalServer, create_app, serve_forever
+from realtime_console.server.options import ServerOptions
+
+__all__ = ["LocalServer", "ServerOptions", "create_app", "serve_forever"]

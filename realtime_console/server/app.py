@@ -1,0 +1,163 @@
+"""The aiohttp application ("one app, several routes") and ``LocalServer``, its lifecycle.
+
+Routes today: the Realtime WebSocket at ``/v1/realtime`` (OpenAI style), ``/openai/v1/realtime``
+(Azure GA style) and ``/openai/realtime`` (Azure preview style, ``?deployment=``). Chat
+completions routes will be added next to them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Callable
+from types import TracebackType
+
+from aiohttp import WSCloseCode, web
+
+from realtime_console.errors import ConsoleError
+from realtime_console.server.connection import ConnectionPump
+from realtime_console.server.core import SessionCore
+from realtime_console.server.options import ServerOptions
+
+log = logging.getLogger(__name__)
+
+REALTIME_PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime")
+
+OPTIONS_KEY = web.AppKey("options", ServerOptions)
+CONNECTIONS_KEY = web.AppKey("connections", set[web.WebSocketResponse])
+
+
+def create_app(options: ServerOptions) -> web.Application:
+    app = web.Application()
+    app[OPTIONS_KEY] = options
+    app[CONNECTIONS_KEY] = set()
+    for path in REALTIME_PATHS:
+        app.router.add_get(path, realtime_endpoint)
+    app.on_shutdown.append(_close_connections)
+    return app
+
+
+def presented_keys(request: web.Request) -> list[str]:
+    """Keys from ``Authorization: Bearer KEY`` and ``api-key: KEY`` (Azure), in that order."""
+    keys = []
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        keys.append(token.strip())
+    if request.headers.get("api-key"):
+        keys.append(request.headers["api-key"])
+    return keys
+
+
+def _refusal(status: int, message: str, code: str | None) -> web.Response:
+    # The service's HTTP error body; the presented key is never echoed back.
+    error = {"message": message, "type": "invalid_request_error", "param": None, "code": code}
+    return web.json_response({"error": error}, status=status)
+
+
+async def realtime_endpoint(request: web.Request) -> web.StreamResponse:
+    options = request.app[OPTIONS_KEY]
+    keys = presented_keys(request)
+    if not keys:
+        return _refusal(
+            401,
+            "You didn't provide an API key: send 'Authorization: Bearer KEY' or 'api-key: KEY'.",
+            "missing_api_key",
+        )
+    expected = options.api_key.encode()
+    if not any(hmac.compare_digest(key.encode(), expected) for key in keys):
+        return _refusal(401, "Incorrect API key provided.", "invalid_api_key")
+    ws = web.WebSocketResponse(max_msg_size=options.max_msg_size)
+    if not ws.can_prepare(request).ok:
+        return _refusal(400, "This endpoint expects a WebSocket upgrade.", "websocket_required")
+    # OpenAI names the model; Azure names the deployment (and may add api-version, ignored).
+    model = request.query.get("model") or request.query.get("deployment") or options.model
+    core = SessionCore(model=model, pacing=options.pacing)
+    await ws.prepare(request)
+    connections = request.app[CONNECTIONS_KEY]
+    connections.add(ws)
+    log.info("realtime session %s opened on %s", core.session["id"], request.path)
+    try:
+        await ConnectionPump(ws, core).run()
+    finally:
+        connections.discard(ws)
+        await ws.close()
+        log.info("realtime session %s closed", core.session["id"])
+    return ws
+
+
+async def _close_connections(app: web.Application) -> None:
+    # Without this, shutdown would wait for every client to hang up by itself.
+    connections = app[CONNECTIONS_KEY]
+    for ws in list(connections):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+
+class LocalServer:
+    """The local server on a TCP port, as an async context manager::
+
+    async with LocalServer(ServerOptions(api_key="k")) as server:
+        client = AsyncOpenAI(base_url=server.http_url() + "/v1", api_key="k")
+    """
+
+    def __init__(self, options: ServerOptions) -> None:
+        self.options = options
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+
+    async def start(self) -> None:
+        if self._runner is not None:
+            raise RuntimeError("LocalServer already started")
+        runner = web.AppRunner(create_app(self.options), access_log=None, shutdown_timeout=5.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self.options.host, self.options.port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise ConsoleError(
+                f"local server cannot listen on {self.options.host}:{self.options.port}: "
+                f"{exc.strerror or exc}"
+            ) from exc
+        self._runner = runner
+        self._port = int(runner.addresses[0][1])
+        log.info("local realtime server listening on %s", self.http_url())
+
+    async def stop(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> LocalServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("LocalServer is not started")
+        return self._port
+
+    def http_url(self) -> str:
+        """``http://HOST:PORT``; append ``/v1`` for OpenAI clients, ``/openai/v1`` for Azure."""
+        host = self.options.host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+
+async def serve_forever(
+    options: ServerOptions, *, ready: Callable[[LocalServer], None] | None = None
+) -> None:
+    """Run the server until cancelled (Ctrl+C). ``ready`` is called once it is listening, e.g.
+    to print ``server.http_url()`` when the port was 0."""
+    async with LocalServer(options) as server:
+        if ready is not None:
+            ready(server)
+        await asyncio.get_running_loop().create_future()  # never resolves; cancel to stop

@@ -1,0 +1,73 @@
+"""The thin I/O adapter: pumps one WebSocket through a ``SessionCore``.
+
+A single coroutine per connection, no helper tasks: it waits for the next client frame *or* the
+core's next deadline (``receive(timeout=…)``), whichever comes first, feeds the core, and sends
+what the core produced, in order. Pacing and cancellation therefore need no locks or queues:
+a ``response.cancel`` is simply the next frame, and the core stops planning deltas.
+Sending awaits the socket's drain, so a slow client slows the pump instead of growing a buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from realtime_console.server.core import SessionCore
+
+log = logging.getLogger(__name__)
+
+_FRAME_TYPES = (WSMsgType.TEXT, WSMsgType.BINARY)
+
+
+class ConnectionPump:
+    """Runs one connection; ``send_event`` is the single exit, where fault injection can hook."""
+
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        core: SessionCore,
+        *,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self._ws = ws
+        self._core = core
+        self._clock = clock or asyncio.get_running_loop().time
+
+    async def run(self) -> None:
+        """Until the client closes, the server shuts down, or the socket fails."""
+        try:
+            await self._flush()
+            while not self._ws.closed:
+                deadline = self._core.next_deadline()
+                timeout = None if deadline is None else deadline - self._clock()
+                if timeout is not None and timeout <= 0:
+                    self._core.handle_timer(self._clock())
+                    await self._flush()
+                    continue
+                try:
+                    message = await self._ws.receive(timeout=timeout)
+                except asyncio.TimeoutError:
+                    continue  # the deadline passed: loop round to handle_timer
+                if message.type not in _FRAME_TYPES:
+                    break  # CLOSE, CLOSING, CLOSED or ERROR: the connection is over
+                self._core.receive_frame(message.data, self._clock())
+                await self._flush()
+        except ConnectionResetError:
+            log.debug("client went away while the server was sending")
+        except Exception:
+            # A bug in the core, not a client mistake (those become error events): the session
+            # state can no longer be trusted, so end this connection loudly and keep the server.
+            log.exception("local server: internal error; closing the connection")
+            await self._ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
+
+    async def _flush(self) -> None:
+        for event in self._core.events_to_send():
+            await self.send_event(event)
+
+    async def send_event(self, event: dict[str, Any]) -> None:
+        await self._ws.send_str(json.dumps(event, separators=(",", ":")))

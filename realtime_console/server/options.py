@@ -1,0 +1,47 @@
+"""Settings of the local server (what ``serve`` flags and ``--local`` decide)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from realtime_console.errors import ConfigError
+from realtime_console.server.response import Pacing
+
+DEFAULT_MODEL = "gpt-realtime"
+DEFAULT_REALTIME_FACTOR = 4.0
+DEFAULT_CHUNK_MS = 200
+DEFAULT_MAX_MSG_SIZE = 16 * 1024 * 1024  # a 15 MiB append (the service's limit) plus framing
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerOptions:
+    """``api_key`` is required: the server refuses every connection that does not present it."""
+
+    api_key: str
+    host: str = "127.0.0.1"
+    port: int = 0  # 0: any free port (read it back from ``LocalServer.port``)
+    model: str = DEFAULT_MODEL  # session model when the URL names none
+    # Audio seconds streamed per wall-clock second: fast enough for tests and snappy demos, slow
+    # enough that clients still see deltas spread over time as from the service. inf: no pacing.
+    realtime_factor: float = DEFAULT_REALTIME_FACTOR
+    chunk_ms: int = DEFAULT_CHUNK_MS  # audio per delta, 100–250 (the tail absorbs the rest)
+    max_msg_size: int = DEFAULT_MAX_MSG_SIZE  # larger client frames close the socket (1009)
+
+    def __post_init__(self) -> None:
+        if not self.api_key:
+            raise ConfigError("local server: api_key must not be empty")
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"local server: port must be 0..65535, got {self.port}")
+        if math.isnan(self.realtime_factor) or self.realtime_factor <= 0:
+            raise ConfigError(
+                f"local server: realtime_factor must be > 0, got {self.realtime_factor}"
+            )
+        if not 100 <= self.chunk_ms <= 250:
+            raise ConfigError(f"local server: chunk_ms must be 100..250, got {self.chunk_ms}")
+        if self.max_msg_size < 1024:
+            raise ConfigError(f"local server: max_msg_size too small: {self.max_msg_size}")
+
+    @property
+    def pacing(self) -> Pacing:
+        return Pacing(realtime_factor=self.realtime_factor, chunk_ms=self.chunk_ms)

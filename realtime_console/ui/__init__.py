@@ -1,0 +1,1 @@
+"""Renderers: ``plain`` (line-oriented) and, for ``talk``, a Textual UI."""

@@ -1,0 +1,80 @@
+"""Await the first server event that matches a predicate (e.g. this turn's ``response.done``).
+
+Registered on the dispatcher under ``ANY``, so a mode can write straight-line code — send, then
+wait — while one reader task keeps consuming, logging and rendering every event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from realtime_console.dispatcher import Event
+
+Predicate = Callable[[Event], bool]
+
+
+class EventWaiters:
+    def __init__(self) -> None:
+        self._pending: list[tuple[Predicate, asyncio.Future[Event]]] = []
+        self._failure: BaseException | None = None
+
+    def __call__(self, event: Event) -> None:
+        still: list[tuple[Predicate, asyncio.Future[Event]]] = []
+        for predicate, future in self._pending:
+            if future.done():
+                continue
+            if predicate(event):
+                future.set_result(event)
+            else:
+                still.append((predicate, future))
+        self._pending = still
+
+    def expect(self, predicate: Predicate) -> asyncio.Future[Event]:
+        """Register now (before sending the event that provokes the answer), await later."""
+        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+        if self._failure is not None:
+            future.set_exception(self._failure)
+        else:
+            self._pending.append((predicate, future))
+        return future
+
+    async def wait(self, predicate: Predicate, timeout_s: float | None = None) -> Event:
+        return await settle(self.expect(predicate), timeout_s)
+
+    def fail(self, exc: BaseException) -> None:
+        """The event stream ended: every waiter (now and later) gets ``exc``."""
+        self._failure = exc
+        for _, future in self._pending:
+            if not future.done():
+                future.set_exception(exc)
+        self._pending = []
+
+
+def is_type(event_type: str) -> Predicate:
+    return lambda event: event.get("type") == event_type
+
+
+def error_for(event_ids: set[str]) -> Predicate:
+    """An ``error`` event caused by one of the client events in ``event_ids``."""
+
+    def match(event: Event) -> bool:
+        if event.get("type") != "error":
+            return False
+        error = event.get("error")
+        return isinstance(error, dict) and error.get("event_id") in event_ids
+
+    return match
+
+
+async def settle(future: asyncio.Future[Event], timeout_s: float | None = None) -> Event:
+    """Await an ``expect()`` future; a timeout cancels it so it never fires later."""
+    try:
+        return await asyncio.wait_for(future, timeout_s)
+    finally:
+        if not future.done():
+            future.cancel()
+
+
+def any_of(*predicates: Predicate) -> Predicate:
+    return lambda event: any(p(event) for p in predicates)

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+
+from realtime_console.audio.fakestream import (
+    GARBAGE,
+    FakeCallbackFlags,
+    FakeInputStream,
+    FakeOutputStream,
+    FakeTimeInfo,
+)
+
+
+class Recorder:
+    """A callback that remembers what it was called with."""
+
+    def __init__(self, write: int | None = None) -> None:
+        self.write = write
+        self.calls: list[tuple[tuple[int, ...], int, FakeTimeInfo, FakeCallbackFlags]] = []
+        self.seen: list[np.ndarray[Any, Any]] = []
+        self.threads: set[int] = set()
+
+    def __call__(self, data: Any, frames: int, info: Any, status: Any) -> None:
+        self.calls.append((data.shape, frames, info, status))
+        self.seen.append(data.copy())
+        self.threads.add(threading.get_ident())
+        if self.write is not None:
+            data[:] = self.write
+
+
+def test_output_callback_gets_blocks_like_portaudio() -> None:
+    callback = Recorder(write=7)
+    stream = FakeOutputStream(
+        samplerate=24_000, blocksize=480, channels=2, dtype="int16", callback=callback, latency=0.05
+    )
+    stream.start()
+    stream.advance(3)
+    shapes = [c[0] for c in callback.calls]
+    assert shapes == [(480, 2)] * 3 and [c[1] for c in callback.calls] == [480] * 3
+    assert [c[2].currentTime for c in callback.calls] == [0.0, 0.02, 0.04]
+    assert callback.calls[1][2].outputBufferDacTime == pytest.approx(0.07)
+    assert not any(c[3] for c in callback.calls)
+    assert all((seen == GARBAGE).all() for seen in callback.seen)  # buffers are not zeroed
+    assert stream.recorded().shape == (1440, 2) and (stream.recorded() == 7).all()
+    assert stream.frames == 1440 and stream.time == pytest.approx(0.06)
+
+
+def test_status_flags_reach_the_callback() -> None:
+    callback = Recorder()
+    stream = FakeOutputStream(dtype="int16", callback=callback)
+    stream.start()
+    stream.advance(1, status=FakeCallbackFlags(output_underflow=True))
+    status = callback.calls[0][3]
+    assert status and status.output_underflow and not status.output_overflow
+
+
+def test_latency_is_reported_as_requested_or_named() -> None:
+    def latency_of(**kwargs: Any) -> float:
+        return FakeOutputStream(callback=Recorder(), **kwargs).latency
+
+    assert latency_of(latency=0.033) == 0.033
+    assert latency_of(latency="low") < latency_of(latency="high") == latency_of()
+    assert latency_of(latency="low", reported_latency=0.2) == 0.2
+
+
+def test_dac_frames_lag_written_frames_by_the_latency() -> None:
+    stream = FakeOutputStream(blocksize=240, dtype="int16", callback=Recorder(0), latency=0.025)
+    stream.start()
+    stream.advance(2)
+    assert stream.dac_frames == 0
+    stream.advance(2)
+    assert stream.dac_frames == 960 - 600
+
+
+def test_silent_from_block_finds_where_output_went_silent() -> None:
+    level = [5, 5, 0, 5, 0, 0]
+    blocks = iter(level)
+
+    def callback(data: Any, frames: int, info: Any, status: Any) -> None:
+        data[:] = next(blocks)
+
+    stream = FakeOutputStream(dtype="int16", callback=callback)
+    assert stream.silent_from_block() is None
+    stream.start()
+    stream.advance(4)
+    assert stream.silent_from_block() == 4  # the last block made sound
+    stream.advance(2)
+    assert stream.silent_from_block() == 4
+    assert stream.block_is_silent(2) and not stream.block_is_silent(3)
+
+
+def test_advance_needs_an_active_stream_and_lifecycle_flags_follow() -> None:
+    finished: list[bool] = []
+    stream = FakeOutputStream(callback=Recorder(), finished_callback=lambda: finished.append(True))
+    assert stream.stopped and not stream.active and not stream.closed
+    with pytest.raises(RuntimeError, match="not active"):
+        stream.advance()
+    with stream:
+        assert stream.active and not stream.stopped
+        stream.advance()
+    assert stream.closed and stream.stopped and finished == [True]
+    with pytest.raises(RuntimeError, match="closed"):
+        stream.start()
+
+
+def test_callback_stop_ends_the_stream_after_that_block() -> None:
+    class CallbackStop(Exception):  # sounddevice's name
+        pass
+
+    def callback(data: Any, frames: int, info: Any, status: Any) -> None:
+        data[:] = 3
+        raise CallbackStop
+
+    stream = FakeOutputStream(dtype="int16", callback=callback)
+    stream.start()
+    stream.advance()
+    assert not stream.active and (stream.recorded() == 3).all()
+
+
+def test_callback_errors_propagate_to_the_caller() -> None:
+    def callback(data: Any, frames: int, info: Any, status: Any) -> None:
+        raise ZeroDivisionError
+
+    stream = FakeOutputStream(callback=callback)
+    stream.start()
+    with pytest.raises(ZeroDivisionError):
+        stream.advance()
+
+
+def test_callback_mode_is_required() -> None:
+    with pytest.raises(TypeError, match="callback mode"):
+        FakeOutputStream()
+
+
+def test_input_stream_feeds_the_source_then_silence() -> None:
+    callback = Recorder()
+    source = np.arange(1, 1001, dtype="<i2")
+    stream = FakeInputStream(blocksize=400, dtype="int16", callback=callback, source=source)
+    stream.start()
+    stream.advance(3)
+    fed = np.concatenate(callback.seen)[:, 0]
+    assert (fed[:1000] == source).all() and not fed[1000:].any()
+    assert stream.pending_frames == 0 and (stream.recorded()[:, 0] == fed).all()
+    stream.feed(np.full(400, 9, dtype="<i2").tobytes())
+    stream.advance()
+    assert (callback.seen[-1] == 9).all()
+    assert callback.calls[0][2].inputBufferAdcTime < callback.calls[0][2].currentTime
+
+
+def test_input_buffer_is_reused_so_callbacks_must_copy() -> None:
+    kept: list[Any] = []
+
+    def keeps_a_reference(data: Any, frames: int, info: Any, status: Any) -> None:
+        kept.append(data)
+
+    source = np.arange(1, 961, dtype="<i2")
+    stream = FakeInputStream(dtype="int16", callback=keeps_a_reference, source=source)
+    stream.start()
+    stream.advance(2)
+    assert kept[0] is kept[1]  # the first block's samples are gone, as with PortAudio
+
+
+def test_realtime_stream_calls_back_on_its_own_thread_at_block_rate() -> None:
+    callback = Recorder(write=0)
+    stream = FakeOutputStream(blocksize=120, dtype="int16", callback=callback, realtime=True)
+    with pytest.raises(RuntimeError, match="own thread"):
+        stream.advance()
+    stream.start()
+    time.sleep(0.2)  # 5 ms blocks: about 40 ticks
+    stream.stop()
+    ticks = len(callback.calls)
+    time.sleep(0.05)
+    assert ticks >= 5 and len(callback.calls) == ticks  # ticked, and stopped ticking
+    assert threading.get_ident() not in callback.threads
