@@ -113,7 +113,12 @@ async def test_dropped_connection_mid_reply_exits_1_and_keeps_the_log(
     async with injecting_relay(local_server.http_url(), Injection(drop_after=8)) as url:
         env = azure_env(url, tmp_path)
         run = await run_console(
-            "--log-events", "log.jsonl", "chat", "--no-playback", stdin="hi\n", env=env,
+            "--log-events",
+            "log.jsonl",
+            "chat",
+            "--no-playback",
+            stdin="hi\n",
+            env=env,
             cwd=tmp_path,
         )
     assert run.code == 1

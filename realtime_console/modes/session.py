@@ -47,8 +47,9 @@ async def _local_target(settings: Settings) -> AsyncIterator[tuple[Target, Crede
     key = secrets.token_urlsafe(24)
     async with LocalServer(ServerOptions(api_key=key)) as server:
         base = azure_websocket_base_url(server.http_url())
-        yield Target("local", settings.connection.deployment, websocket_base_url=base), Credential(
-            key, "local server key"
+        yield (
+            Target("local", settings.connection.deployment, websocket_base_url=base),
+            Credential(key, "local server key"),
         )
 
 

@@ -99,9 +99,7 @@ async def test_the_issue_command_on_the_built_in_server(tmp_path: Path) -> None:
 async def test_azure_ga_path_from_environment_only(
     tmp_path: Path, local_server: LocalServer
 ) -> None:
-    env = azure_env(
-        local_server.http_url(), tmp_path, AZURE_OPENAI_DEPLOYMENT_NAME="my-deployment"
-    )
+    env = azure_env(local_server.http_url(), tmp_path, AZURE_OPENAI_DEPLOYMENT_NAME="my-deployment")
     run = await run_console(
         "--log-events",
         "log.jsonl.gz",

@@ -44,9 +44,7 @@ def test_on_a_terminal_a_status_line_breaks_and_resumes_the_reply() -> None:
     view.server_error(None, "oops", None)
     view.assistant_delta("r1", " said")
     view.assistant_done("r1", "completed")
-    assert out.getvalue() == (
-        "assistant> You\nserver error [unknown]: oops\nassistant> … said\n"
-    )
+    assert out.getvalue() == ("assistant> You\nserver error [unknown]: oops\nassistant> … said\n")
 
 
 def test_user_transcript_streams_then_finishes() -> None:
