@@ -7,7 +7,6 @@ aiohttp) are imported inside the command that needs them, so ``--help`` stays fa
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import sys
@@ -16,7 +15,7 @@ from typing import Any, NoReturn
 
 from realtime_console import __version__
 from realtime_console._compat import BaseExceptionGroup, leaf_exceptions
-from realtime_console.commands import COMMAND_MODULES, Run
+from realtime_console.commands import Run, command_modules
 from realtime_console.errors import ConsoleError
 from realtime_console.redact import RedactingFilter, Redactor
 
@@ -67,8 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"realtime_console.commands.{name}").register(commands)
+    for module in command_modules():
+        module.register(commands)
     return parser
 
 

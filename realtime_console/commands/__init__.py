@@ -1,14 +1,18 @@
-"""One module per subcommand. Each has ``register(commands)``, which adds its parser and sets
-``run`` (called as ``run(args, settings, redactor) -> exit code``) and, optionally,
-``setting_flags`` (argparse dest → dotted settings key, applied as command-line overrides).
+"""One module per subcommand, found by discovery (adding a command touches no shared list).
 
+Each module has ``ORDER`` (its place in ``--help``) and ``register(commands)``, which adds its
+parser and sets ``run`` (called as ``run(args, settings, redactor) -> exit code``) and, optionally,
+``setting_flags`` (argparse dest → dotted settings key, applied as command-line overrides).
 Modules here must import only light modules at top level: they are all loaded for ``--help``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import pkgutil
 from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from realtime_console.redact import Redactor
@@ -18,8 +22,16 @@ if TYPE_CHECKING:
 
 Run = Callable[[argparse.Namespace, "Settings", Redactor], int]
 
-# The order of ``realtime-console --help``.
-COMMAND_MODULES = ("chat", "serve", "devices")
+
+def command_modules() -> list[ModuleType]:
+    """Every command module, in ``ORDER``."""
+    found = [
+        importlib.import_module(f"{__name__}.{info.name}")
+        for info in pkgutil.iter_modules(__path__)
+        if not info.name.startswith("_")
+    ]
+    return sorted(found, key=lambda module: (getattr(module, "ORDER", 100), module.__name__))
+
 
 SESSION_FLAGS: Mapping[str, str] = {
     "voice": "session.voice",

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from realtime_console.config import Settings
 
 
+ORDER = 20
+
+
 def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "chat",

@@ -11,6 +11,9 @@ if TYPE_CHECKING:
     from realtime_console.config import Settings
 
 
+ORDER = 60
+
+
 def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "devices",

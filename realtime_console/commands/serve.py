@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from realtime_console.server.app import LocalServer
 
 
+ORDER = 50
+
+
 def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "serve",

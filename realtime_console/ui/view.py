@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Protocol
 
 
@@ -23,3 +24,46 @@ class ConsoleView(Protocol):
 
     def notice(self, text: str) -> None:
         """A one-line status message from the console itself."""
+
+
+class TalkState(enum.Enum):
+    """What the status line of ``talk`` shows."""
+
+    CONNECTING = "connecting"
+    LISTENING = "listening"
+    USER_SPEAKING = "user speaking"
+    THINKING = "thinking"
+    ASSISTANT_SPEAKING = "assistant speaking"
+    RECONNECTING = "reconnecting"
+
+
+class TalkView(ConsoleView, Protocol):
+    """A renderer for ``talk`` (plain lines or the Textual UI): the conversation plus live state."""
+
+    def set_state(self, state: TalkState) -> None: ...
+
+    def set_muted(self, muted: bool) -> None: ...
+
+    def mic_level(self, dbfs: float) -> None:
+        """Microphone level of the latest block, in dBFS (-120 for silence). Called often."""
+
+    def turn_latency(self, ms: float) -> None:
+        """Last turn's latency: user speech stopped → first assistant audio, in ms."""
+
+    def assistant_cut(self, response_id: str, heard_text: str, heard_ms: int) -> None:
+        """The user barged in: the listener heard ``heard_ms`` of this response, which covers
+        about ``heard_text`` of its transcript; show the transcript as cut at that point."""
+
+    def event_line(self, direction: str, event_type: str, summary: str) -> None:
+        """One line for the event-log pane (``direction``: client, server or meta)."""
+
+
+class TalkControls(Protocol):
+    """What a renderer can ask of the running ``talk`` loop (keys, buttons)."""
+
+    def toggle_mute(self) -> None: ...
+
+    def push_to_talk(self, pressed: bool) -> None:
+        """Push-to-talk: True starts capturing a turn, False ends it (commit + response)."""
+
+    def quit(self) -> None: ...
