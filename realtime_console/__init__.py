@@ -1,10 +1,7 @@
 """realtime-console: a terminal console for the OpenAI / Azure OpenAI Realtime API."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("realtime-console")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+local"
+# The single source of the version (pyproject reads it), kept static so that ``--help`` does not
+# pay for importlib.metadata.
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

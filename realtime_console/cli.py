@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from realtime_console import __version__
-from realtime_console._compat import BaseExceptionGroup, leaf_exceptions
 from realtime_console.commands import Run, command_modules
-from realtime_console.errors import ConsoleError
+from realtime_console.errors import BaseExceptionGroup, ConsoleError, leaf_exceptions
 from realtime_console.redact import RedactingFilter, Redactor
 
 PROG = "realtime-console"

@@ -17,6 +17,13 @@ traceback.
 
 from __future__ import annotations
 
+import sys
+
+if sys.version_info >= (3, 11):
+    from builtins import BaseExceptionGroup as BaseExceptionGroup
+else:  # pragma: no cover - exercised only on 3.10
+    from exceptiongroup import BaseExceptionGroup as BaseExceptionGroup
+
 
 class ConsoleError(Exception):
     """Base of every expected failure. ``str()`` is the one line shown to the user."""
@@ -58,3 +65,10 @@ class LogFormatError(ConsoleError):
     """An event log cannot be read at all (missing, not a log, unsupported version)."""
 
     exit_code = 2
+
+
+def leaf_exceptions(exc: BaseException) -> list[BaseException]:
+    """The non-group exceptions inside ``exc`` (TaskGroup wraps failures in groups)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in leaf_exceptions(inner)]
+    return [exc]

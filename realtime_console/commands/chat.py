@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,8 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int:
+    import asyncio
+
     from realtime_console.modes.chat import ChatOptions, run_chat
     from realtime_console.ui.lines import StdinLines
     from realtime_console.ui.plain import PlainView

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import secrets
 import sys
@@ -37,6 +36,8 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int:
+    import asyncio
+
     from realtime_console.server.app import serve_forever
     from realtime_console.server.options import ServerOptions
 
