@@ -104,7 +104,7 @@ class AudioSettings:
     input_device: str | None = None  # device index or name substring
     output_device: str | None = None
     block_ms: int = 20
-    prebuffer_ms: int = 120
+    prebuffer_ms: int = 40  # benchmarks/talk_playback_latency.py: no underrun at 40 ms jitter
     max_buffer_ms: int = 30000
 
 

@@ -36,6 +36,31 @@ _AUDIO_FIELDS: Mapping[str, str] = {
 }
 
 
+def audio_field(event_type: str) -> str | None:
+    """The field holding base64 audio in events of this (GA) type, if any."""
+    return _AUDIO_FIELDS.get(event_type)
+
+
+def audio_byte_count(event: Mapping[str, Any]) -> int:
+    """PCM16 bytes an event carries, without decoding: the payload's size, or ``audio_bytes``
+    when the log was written with ``--log-audio none``. 0 for events without audio."""
+    key = _AUDIO_FIELDS.get(str(event.get("type")))
+    if key is None:
+        return 0
+    payload = event.get(key)
+    if isinstance(payload, str):
+        return pcm.b64_decoded_len(payload)
+    count = event.get("audio_bytes")
+    return count if isinstance(count, int) and count > 0 else 0
+
+
+def audio_payload(event: Mapping[str, Any]) -> bytes | None:
+    """The decoded PCM16 of an audio event; None when absent (dropped, or not an audio event)."""
+    key = _AUDIO_FIELDS.get(str(event.get("type")))
+    payload = event.get(key) if key is not None else None
+    return pcm.decode_b64(payload) if isinstance(payload, str) else None
+
+
 def _drop_audio(event: Mapping[str, Any]) -> Mapping[str, Any]:
     """Replace the audio payload with its byte count (``--log-audio none``)."""
     key = _AUDIO_FIELDS.get(str(event.get("type")))
@@ -128,11 +153,32 @@ class LogRecord:
     event: dict[str, Any]
 
 
+MAX_REPORTED_BAD_LINES = 100  # a garbage file must not make the report grow with it
+
+
 @dataclass
 class ReadReport:
     header: dict[str, Any] | None = None
     events: int = 0
-    bad_lines: list[tuple[int, str]] = field(default_factory=list)
+    bad_lines: list[tuple[int, str]] = field(default_factory=list)  # (line, why); -1: the end
+    bad_line_count: int = 0  # all of them, also past MAX_REPORTED_BAD_LINES
+
+    def bad(self, line: int, why: str) -> None:
+        self.bad_line_count += 1
+        if len(self.bad_lines) < MAX_REPORTED_BAD_LINES:
+            self.bad_lines.append((line, why))
+
+    def warning(self, path: str | os.PathLike[str]) -> str | None:
+        """One line naming the skipped lines, for stderr; None when every line was read."""
+        if not self.bad_line_count:
+            return None
+        shown = ", ".join(
+            ("end of file" if n < 0 else f"line {n}") + f" ({why})" for n, why in self.bad_lines[:3]
+        )
+        more = self.bad_line_count - min(3, len(self.bad_lines))
+        plural = "s" if self.bad_line_count > 1 else ""
+        tail = f" and {more} more" if more > 0 else ""
+        return f"warning: {path}: skipped {self.bad_line_count} bad line{plural}: {shown}{tail}"
 
 
 def _open_text(path: Path) -> IO[str]:
@@ -153,20 +199,44 @@ def read_log(path: str | os.PathLike[str], report: ReadReport | None = None) -> 
             yield from _records(handle, report)
         except (EOFError, gzip.BadGzipFile, OSError) as exc:
             # A gzip cut short by a killed writer: keep what was read, report the end.
-            report.bad_lines.append((-1, f"compressed stream ends early: {exc}"))
+            report.bad(-1, f"compressed stream ends early: {exc}")
+
+
+def scan_log(
+    path: str | os.PathLike[str], needles: tuple[str, ...], report: ReadReport | None = None
+) -> Iterator[LogRecord]:
+    """Like ``read_log``, but only lines containing one of ``needles`` are parsed: a cheap
+    first pass for the few events a renderer must know before it starts (e.g. truncations).
+    Indexes count the parsed lines only; use ``line`` to place a record."""
+    report = report if report is not None else ReadReport()
+    source = Path(path)
+    with _open_text(source) as handle:
+        wanted = (
+            (number, text)
+            for number, text in enumerate(handle, start=1)
+            if number == 1 or any(needle in text for needle in needles)
+        )
+        try:
+            yield from _parse_lines(wanted, report)
+        except (EOFError, gzip.BadGzipFile, OSError) as exc:
+            report.bad(-1, f"compressed stream ends early: {exc}")
 
 
 def _records(handle: IO[str], report: ReadReport) -> Iterator[LogRecord]:
-    for number, text in enumerate(handle, start=1):
+    yield from _parse_lines(enumerate(handle, start=1), report)
+
+
+def _parse_lines(lines: Iterator[tuple[int, str]], report: ReadReport) -> Iterator[LogRecord]:
+    for number, text in lines:
         if not text.strip():
             continue
         try:
             obj = json.loads(text)
         except ValueError:
-            report.bad_lines.append((number, "not valid JSON"))
+            report.bad(number, "not valid JSON")
             continue
         if not isinstance(obj, dict):
-            report.bad_lines.append((number, "not a JSON object"))
+            report.bad(number, "not a JSON object")
             continue
         if obj.get("format") == FORMAT:
             if obj.get("version") != VERSION:
@@ -175,7 +245,7 @@ def _records(handle: IO[str], report: ReadReport) -> Iterator[LogRecord]:
             continue
         record = _record(obj, number, report.events)
         if record is None:
-            report.bad_lines.append((number, "not an event"))
+            report.bad(number, "not an event")
             continue
         report.events += 1
         yield record

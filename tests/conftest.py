@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -31,6 +32,13 @@ class Run:
     code: int
     stdout: str
     stderr: str
+
+
+def restore_sigint() -> None:
+    """``preexec_fn`` for a child a test will Ctrl+C. A shell's background job (CI runners,
+    tool wrappers) starts with SIGINT ignored and children inherit that; a user's terminal
+    always delivers Ctrl+C to a program with the default handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def clean_env(extra: Mapping[str, str] | None = None, home: Path | None = None) -> dict[str, str]:

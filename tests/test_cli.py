@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from realtime_console.server.app import LocalServer
-from tests.conftest import Run, assert_no_traceback, azure_env, clean_env, run_console
+from tests.conftest import (
+    Run,
+    assert_no_traceback,
+    azure_env,
+    clean_env,
+    restore_sigint,
+    run_console,
+)
 from tests.fixtures.relay import Injection, injecting_relay
 
 HEAVY = ("openai", "numpy", "sounddevice", "azure.identity", "aiohttp", "textual", "websockets")
@@ -142,6 +149,7 @@ async def test_ctrl_c_exits_130_quickly(tmp_path: Path) -> None:
         stderr=asyncio.subprocess.PIPE,
         env=clean_env(home=tmp_path),
         cwd=tmp_path,
+        preexec_fn=restore_sigint,
     )
     assert process.stderr is not None
     line = await asyncio.wait_for(process.stderr.readline(), 20)

@@ -150,3 +150,61 @@ def test_gzip_log_is_a_real_gzip(tmp_path: Path) -> None:
         writer.write("client", {"type": "response.create"})
     with gzip.open(path, "rt") as handle:
         assert len(handle.read().splitlines()) == 2
+
+
+def test_audio_helpers_count_without_decoding(tmp_path: Path) -> None:
+    from realtime_console.eventlog import audio_byte_count, audio_payload
+
+    data = bytes(range(200)) * 12
+    full = {"type": "response.output_audio.delta", "delta": pcm.encode_b64(data)}
+    assert audio_byte_count(full) == len(data) and audio_payload(full) == data
+    dropped = {"type": "input_audio_buffer.append", "audio_bytes": 4800}
+    assert audio_byte_count(dropped) == 4800 and audio_payload(dropped) is None
+    assert audio_byte_count({"type": "response.done"}) == 0
+
+
+def test_bad_line_warning_is_one_line_and_bounded(tmp_path: Path) -> None:
+    path = tmp_path / "junk.jsonl"
+    path.write_text('{"type": "session.created"}\n' + "junk\n" * 500)
+    report = ReadReport()
+    assert len(list(read_log(path, report))) == 1
+    assert report.bad_line_count == 500 and len(report.bad_lines) == 100
+    warning = report.warning(path)
+    assert warning is not None and "\n" not in warning
+    assert warning.startswith(f"warning: {path}: skipped 500 bad lines: line 2 (not valid JSON)")
+    assert warning.endswith("and 497 more")
+    assert ReadReport().warning(path) is None
+
+
+def test_log_cut_at_any_byte_reads_to_the_cut(tmp_path: Path) -> None:
+    path = tmp_path / "whole.jsonl"
+    with _writer(path, FakeClock()) as writer:
+        for i in range(20):
+            writer.write("server", {"type": "response.output_text.delta", "delta": f"w{i}"})
+    data = path.read_bytes()
+    line_ends = [i for i, b in enumerate(data) if b == ord("\n")]
+    for cut in range(line_ends[0] + 1, len(data), 7):
+        path.write_bytes(data[:cut])
+        report = ReadReport()
+        records = list(read_log(path, report))
+        complete = sum(1 for end in line_ends[1:] if end <= cut)  # the newline may be missing
+        partial = not any(cut in (end, end + 1) for end in line_ends)
+        assert len(records) == complete
+        assert [n for n, _ in report.bad_lines] == ([complete + 2] if partial else [])
+
+
+def test_scan_parses_only_lines_with_a_needle(tmp_path: Path) -> None:
+    from realtime_console.eventlog import scan_log
+
+    path = tmp_path / "s.jsonl.gz"
+    with _writer(path, FakeClock()) as writer:
+        writer.write("server", {"type": "response.created"})
+        writer.note("barge_in", item_id="i", audio_end_ms=5)
+        writer.write("client", {"type": "conversation.item.truncate", "item_id": "i"})
+    report = ReadReport()
+    found = list(scan_log(path, ('"barge_in"', '"conversation.item.truncate"'), report))
+    assert [(r.line, r.event["type"]) for r in found] == [
+        (3, "barge_in"),
+        (4, "conversation.item.truncate"),
+    ]
+    assert report.header is not None and report.header["model"] == "gpt-realtime"

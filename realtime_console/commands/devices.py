@@ -21,6 +21,13 @@ def register(commands: Any) -> None:
         description="List PortAudio devices; use the index or a name substring with "
         "audio.output_device / audio.input_device.",
     )
+    parser.add_argument(
+        "--test",
+        action="store_true",
+        help="open the input and output devices as `talk` does: play a tone, listen for a second",
+    )
+    parser.add_argument("--input-device", metavar="D", help="with --test: microphone to test")
+    parser.add_argument("--output-device", metavar="D", help="with --test: speaker to test")
     parser.set_defaults(run=run)
 
 
@@ -33,4 +40,17 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
     if not found:
         raise AudioDeviceError("PortAudio reports no audio devices (try `chat --no-playback`)")
     print(render_devices(found))
+    if args.test:
+        import asyncio
+
+        from realtime_console.audio.check import check_devices
+
+        check = asyncio.run(
+            check_devices(
+                input_device=args.input_device or settings.audio.input_device,
+                output_device=args.output_device or settings.audio.output_device,
+            )
+        )
+        print()
+        print("\n".join(check.lines()))
     return 0

@@ -32,21 +32,59 @@ def register(commands: Any) -> None:
         metavar="KEY",
         help="key clients must present (default: $REALTIME_CONSOLE_SERVER_KEY, else generated)",
     )
+    parser.add_argument(
+        "--faults",
+        metavar="SPEC",
+        default="",
+        help="inject faults, e.g. drop_after=40,delay_ms=50,jitter_ms=30,malformed_at=5,"
+        "unknown_at=3,error_at=7,refuse=2,stall_after=20,drop_at=TYPE,seed=1 "
+        "(see docs/local-server.md)",
+    )
+    parser.add_argument(
+        "--realtime-factor",
+        metavar="X",
+        type=float,
+        default=None,
+        help="audio seconds streamed per wall-clock second (default 4; 'inf' = unpaced)",
+    )
+    parser.add_argument(
+        "--voice-engine",
+        choices=("auto", "espeak", "synthetic"),
+        default="auto",
+        help="reply voice: eSpeak NG speech, the synthetic tone voice, or auto "
+        "(eSpeak NG when installed; the default)",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int:
     import asyncio
 
-    from realtime_console.server.app import serve_forever
-    from realtime_console.server.options import ServerOptions
+    from realtime_console.server.app import ListenError, serve_forever
+    from realtime_console.server.espeak import espeak_available
+    from realtime_console.server.faults import FaultPlan
+    from realtime_console.server.options import DEFAULT_REALTIME_FACTOR, ServerOptions
 
     key = args.api_key or os.environ.get("REALTIME_CONSOLE_SERVER_KEY") or ""
     if not key:
         # A throwaway key for a local test server: the user must see it to connect.
         key = secrets.token_urlsafe(18)
         print(f"-- generated server key: {key}", file=sys.stderr)
-    options = ServerOptions(host=args.host, port=args.port, api_key=key)
+    factor = DEFAULT_REALTIME_FACTOR if args.realtime_factor is None else args.realtime_factor
+    if args.voice_engine == "espeak" and not espeak_available():
+        raise ConfigError("--voice-engine espeak: espeak-ng is not installed (use auto)")
+    if not factor > 0:
+        raise ConfigError(f"--realtime-factor: must be > 0, got {args.realtime_factor}")
+    options = ServerOptions(
+        host=args.host,
+        port=args.port,
+        api_key=key,
+        realtime_factor=factor,
+        voice_engine=args.voice_engine,
+        faults=FaultPlan.parse(args.faults),
+    )
+    if options.faults.active:
+        print(f"-- fault injection on: {args.faults}", file=sys.stderr)
 
     def ready(server: LocalServer) -> None:
         print(
@@ -58,8 +96,9 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
 
     try:
         asyncio.run(serve_forever(options, ready=ready))
-    except OSError as exc:
+    except (OSError, ListenError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc).rpartition(": ")[2]
         raise ConfigError(
-            f"--host/--port: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}"
+            f"--host/--port: cannot listen on {args.host}:{args.port}: {reason or exc}"
         ) from None
     return 0

@@ -8,11 +8,15 @@ modules that take parsed frames and a clock reading and return plain-dict server
 - ``validation``     client events checked against the SDK types, errors shaped like the service's
 - ``session_config`` default session, ``session.update`` merge and semantic rules
 - ``conversation``   the ordered conversation items
-- ``audio_buffer``   the input audio buffer
+- ``audio_buffer``   the input audio buffer, on the session's input-audio clock
+- ``vad``            energy voice activity detection (server_vad / semantic_vad)
+- ``transcription``  the deterministic input-audio "transcript" (a description of the audio)
 - ``response``       one response's event plan (paced deltas) and lifecycle events
 - ``reply``          the deterministic reply text
-- ``voice``          deterministic synthetic speech (the seam for real TTS)
-- ``usage``          token usage estimates for ``response.done``
+- ``voice``          the ``SpeechSynthesizer`` seam and the deterministic synthetic voice
+- ``espeak``         real speech from eSpeak NG, and ``synthesizer_for`` (engine choice)
+- ``faults``         ``FaultPlan`` / ``FaultInjector``: reproducible injected faults
+- ``usage``          token usage estimates for ``response.done``; ``rate_limits.updated``
 - ``service_errors`` ``ServiceError`` and the service's error codes and messages
 - ``ids``            ``event_…``/``item_…``/``resp_…`` ids
 - ``options``        ``ServerOptions``
@@ -26,6 +30,7 @@ See docs/local-server.md for the behaviour.
 from __future__ import annotations
 
 from realtime_console.server.app import LocalServer, create_app, serve_forever
+from realtime_console.server.faults import FaultPlan
 from realtime_console.server.options import ServerOptions
 
-__all__ = ["LocalServer", "ServerOptions", "create_app", "serve_forever"]
+__all__ = ["FaultPlan", "LocalServer", "ServerOptions", "create_app", "serve_forever"]

@@ -8,17 +8,23 @@ completions routes will be added next to them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
+import ipaddress
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
 
 from aiohttp import WSCloseCode, web
 
-from realtime_console.errors import ConsoleError
+from realtime_console.errors import ConfigError
 from realtime_console.server.connection import ConnectionPump
 from realtime_console.server.core import SessionCore
+from realtime_console.server.espeak import synthesizer_for
+from realtime_console.server.faults import FaultInjector
 from realtime_console.server.options import ServerOptions
+from realtime_console.server.voice import SpeechSynthesizer
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +34,20 @@ OPTIONS_KEY = web.AppKey("options", ServerOptions)
 CONNECTIONS_KEY = web.AppKey("connections", set[web.WebSocketResponse])
 
 
+@dataclass
+class _ServerState:
+    synthesizer: SpeechSynthesizer
+    handshakes: int = 0  # WebSocket handshakes that passed auth, for refuse= and fault seeds
+
+
+STATE_KEY = web.AppKey("state", _ServerState)
+
+
 def create_app(options: ServerOptions) -> web.Application:
+    """Raises ``ConfigError`` if the options ask for something unavailable (eSpeak NG)."""
     app = web.Application()
     app[OPTIONS_KEY] = options
+    app[STATE_KEY] = _ServerState(synthesizer=synthesizer_for(options.voice_engine))
     app[CONNECTIONS_KEY] = set()
     for path in REALTIME_PATHS:
         app.router.add_get(path, realtime_endpoint)
@@ -70,20 +87,38 @@ async def realtime_endpoint(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(max_msg_size=options.max_msg_size)
     if not ws.can_prepare(request).ok:
         return _refusal(400, "This endpoint expects a WebSocket upgrade.", "websocket_required")
+    state = request.app[STATE_KEY]
+    state.handshakes += 1
+    number = state.handshakes
+    if number <= options.faults.refuse:
+        return _refusal(
+            503, "The server is overloaded (injected fault); try again.", "server_overloaded"
+        )
     # OpenAI names the model; Azure names the deployment (and may add api-version, ignored).
     model = request.query.get("model") or request.query.get("deployment") or options.model
-    core = SessionCore(model=model, pacing=options.pacing)
+    core = SessionCore(model=model, pacing=options.pacing, synthesizer=state.synthesizer)
+    faults = FaultInjector(options.faults, number) if options.faults.active else None
     await ws.prepare(request)
     connections = request.app[CONNECTIONS_KEY]
     connections.add(ws)
     log.info("realtime session %s opened on %s", core.session["id"], request.path)
     try:
-        await ConnectionPump(ws, core).run()
+        await ConnectionPump(ws, core, faults=faults, abort=_aborter(request)).run()
     finally:
         connections.discard(ws)
-        await ws.close()
+        with contextlib.suppress(ConnectionResetError):  # after a drop there is no one to tell
+            await ws.close()
         log.info("realtime session %s closed", core.session["id"])
     return ws
+
+
+def _aborter(request: web.Request) -> Callable[[], None]:
+    def abort() -> None:
+        # No close frame, no FIN handshake: the client sees an abnormal closure (1006).
+        if request.transport is not None:
+            request.transport.abort()
+
+    return abort
 
 
 async def _close_connections(app: web.Application) -> None:
@@ -91,6 +126,10 @@ async def _close_connections(app: web.Application) -> None:
     connections = app[CONNECTIONS_KEY]
     for ws in list(connections):
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+
+class ListenError(ConfigError):
+    """The server cannot bind its host and port (busy port, foreign address)."""
 
 
 class LocalServer:
@@ -108,6 +147,11 @@ class LocalServer:
     async def start(self) -> None:
         if self._runner is not None:
             raise RuntimeError("LocalServer already started")
+        if not is_loopback(self.options.host):
+            log.warning(
+                "local server binds %s: anyone who can reach it and knows the key can use it",
+                self.options.host,
+            )
         runner = web.AppRunner(create_app(self.options), access_log=None, shutdown_timeout=5.0)
         await runner.setup()
         site = web.TCPSite(runner, self.options.host, self.options.port)
@@ -115,7 +159,7 @@ class LocalServer:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
-            raise ConsoleError(
+            raise ListenError(
                 f"local server cannot listen on {self.options.host}:{self.options.port}: "
                 f"{exc.strerror or exc}"
             ) from exc
@@ -161,3 +205,12 @@ async def serve_forever(
         if ready is not None:
             ready(server)
         await asyncio.get_running_loop().create_future()  # never resolves; cancel to stop
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name or "": may well be reachable from elsewhere

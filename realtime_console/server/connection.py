@@ -4,13 +4,16 @@ A single coroutine per connection, no helper tasks: it waits for the next client
 core's next deadline (``receive(timeout=…)``), whichever comes first, feeds the core, and sends
 what the core produced, in order. Pacing and cancellation therefore need no locks or queues:
 a ``response.cancel`` is simply the next frame, and the core stops planning deltas.
-Sending awaits the socket's drain, so a slow client slows the pump instead of growing a buffer.
+Sending awaits the socket's drain, so a slow client slows the pump instead of growing a buffer;
+and while the pump is busy it does not read, so a client that floods it meets TCP back-pressure
+(aiohttp's reader pauses the transport once its small frame queue is full).
+
+Faults (``FaultInjector``) hook in at ``send_event``, the single exit.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -18,10 +21,15 @@ from typing import Any
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from realtime_console.server.core import SessionCore
+from realtime_console.server.faults import Abort, FaultInjector, Send, Sleep, Stall, encode
 
 log = logging.getLogger(__name__)
 
 _FRAME_TYPES = (WSMsgType.TEXT, WSMsgType.BINARY)
+
+
+class _Dropped(Exception):
+    """The connection was cut on purpose (fault injection)."""
 
 
 class ConnectionPump:
@@ -33,16 +41,24 @@ class ConnectionPump:
         core: SessionCore,
         *,
         clock: Callable[[], float] | None = None,
+        faults: FaultInjector | None = None,
+        abort: Callable[[], None] | None = None,
     ) -> None:
         self._ws = ws
         self._core = core
         self._clock = clock or asyncio.get_running_loop().time
+        self._faults = faults
+        self._abort = abort  # cuts the TCP connection with no close frame
+        self._stalled = False
 
     async def run(self) -> None:
         """Until the client closes, the server shuts down, or the socket fails."""
         try:
             await self._flush()
             while not self._ws.closed:
+                if self._stalled:
+                    await self._drain_until_closed()
+                    break
                 deadline = self._core.next_deadline()
                 timeout = None if deadline is None else deadline - self._clock()
                 if timeout is not None and timeout <= 0:
@@ -57,6 +73,8 @@ class ConnectionPump:
                     break  # CLOSE, CLOSING, CLOSED or ERROR: the connection is over
                 self._core.receive_frame(message.data, self._clock())
                 await self._flush()
+        except _Dropped:
+            log.info("fault injection: connection dropped")
         except ConnectionResetError:
             log.debug("client went away while the server was sending")
         except Exception:
@@ -70,4 +88,28 @@ class ConnectionPump:
             await self.send_event(event)
 
     async def send_event(self, event: dict[str, Any]) -> None:
-        await self._ws.send_str(json.dumps(event, separators=(",", ":")))
+        if self._faults is None:
+            await self._ws.send_str(encode(event))
+            return
+        if self._stalled:
+            return
+        for action in self._faults.actions(event):
+            await self._carry_out(action)
+
+    async def _carry_out(self, action: Send | Sleep | Abort | Stall) -> None:
+        if isinstance(action, Send):
+            await self._ws.send_str(action.frame)
+        elif isinstance(action, Sleep):
+            await asyncio.sleep(action.seconds)
+        elif isinstance(action, Abort):
+            if self._abort is None:
+                raise RuntimeError("fault injection: no way to abort this connection")
+            self._abort()
+            raise _Dropped
+        else:
+            self._stalled = True
+
+    async def _drain_until_closed(self) -> None:
+        """A stalled server: read (so the client's frames do not pile up) and answer nothing."""
+        while (await self._ws.receive()).type in _FRAME_TYPES:
+            pass

@@ -8,13 +8,17 @@ from typing import Any
 from realtime_console.server.service_errors import ServiceError
 
 ROOT = "root"  # ``previous_item_id`` meaning "at the start of the conversation"
+# Bounds a connection's memory (with the frame size limit, which bounds each item): a client
+# cannot grow a conversation without limit. Far beyond any real session's context.
+MAX_ITEMS = 4096
 
 
 class Conversation:
     """Ordered items (plain JSON dicts). Small by nature, so a list is searched directly."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_items: int = MAX_ITEMS) -> None:
         self._items: list[dict[str, Any]] = []
+        self.max_items = max_items
 
     def __len__(self) -> int:
         return len(self._items)
@@ -42,6 +46,7 @@ class Conversation:
                 f"Item with id '{item['id']}' already exists in the conversation.",
                 param="item.id",
             )
+        self.ensure_room()
         if previous_item_id is None:
             position = len(self._items)
         elif previous_item_id == ROOT:
@@ -51,6 +56,14 @@ class Conversation:
             position = self._position(previous_item_id) + 1
         self._items.insert(position, item)
         return self._items[position - 1]["id"] if position > 0 else None
+
+    def ensure_room(self) -> None:
+        if len(self._items) >= self.max_items:
+            raise ServiceError(
+                "conversation_full",
+                f"The conversation already holds {self.max_items} items (the local server's "
+                "limit); delete some first.",
+            )
 
     def replace(self, item: Mapping[str, Any]) -> None:
         """Swap in a new version of an existing item (same id), keeping its place."""

@@ -36,12 +36,13 @@ from openai.types.realtime import (
     SessionUpdateEvent,
 )
 
-from realtime_console.protocol.pcm import b64_decoded_len, bytes_to_ms
-from realtime_console.server import reply
+from realtime_console.protocol.pcm import b64_decoded_len, bytes_to_ms, ms_to_samples
+from realtime_console.server import reply, transcription
 from realtime_console.server.audio_buffer import InputAudioBuffer
 from realtime_console.server.conversation import Conversation
 from realtime_console.server.ids import IdFactory
 from realtime_console.server.response import (
+    CancelReason,
     Pacing,
     ResponseSpec,
     ResponseStream,
@@ -49,7 +50,7 @@ from realtime_console.server.response import (
     plan_audio,
     plan_text,
 )
-from realtime_console.server.service_errors import ServiceError, invalid_value
+from realtime_console.server.service_errors import ServiceError, invalid_value, out_of_range
 from realtime_console.server.session_config import (
     SESSION_LIFETIME_S,
     check_session_update,
@@ -60,7 +61,14 @@ from realtime_console.server.session_config import (
     output_speed,
     output_voice,
 )
-from realtime_console.server.usage import item_text, usage
+from realtime_console.server.usage import item_text, rate_limits, usage
+from realtime_console.server.vad import (
+    SpeechStarted,
+    VadEvent,
+    VadSettings,
+    VoiceActivityDetector,
+    sample_ms,
+)
 from realtime_console.server.validation import (
     client_event_id,
     event_type,
@@ -107,6 +115,10 @@ class SessionCore:
         self._active: _ActiveResponse | None = None
         self._audio_ms: dict[str, float] = {}  # item id → audio duration, for usage and truncate
         self._assistant_audio_present = False  # fixes the voice, as on the service
+        self._vad: VoiceActivityDetector | None = None
+        self._speech_item_id: str | None = None  # the user item the current utterance becomes
+        self._idle_since: int | None = None  # input clock when the last response finished
+        self._configure_vad()
         self._emit({"type": "session.created", "session": copy.deepcopy(self.session)})
 
     # ---- the adapter's interface -------------------------------------------------------------
@@ -149,7 +161,20 @@ class SessionCore:
         update = event["session"]
         check_session_update(self.session, update, voice_locked=self._assistant_audio_present)
         self.session = merge_session(self.session, update)
+        self._configure_vad()
         self._emit({"type": "session.updated", "session": copy.deepcopy(self.session)})
+
+    def _configure_vad(self) -> None:
+        settings = VadSettings.from_turn_detection(
+            get_path(self.session, ("audio", "input", "turn_detection")) or None
+        )
+        if settings is None:
+            self._vad = None  # manual commits; an utterance in progress is simply forgotten
+            self._speech_item_id = None
+        elif self._vad is None:
+            self._vad = VoiceActivityDetector(settings, position=self.input_audio.end_sample)
+        else:
+            self._vad.reconfigure(settings)
 
     # ---- conversation items ---------------------------------------------------------------------
 
@@ -190,10 +215,12 @@ class SessionCore:
                 "invalid_value", "Only assistant audio content can be truncated.", param="item_id"
             )
         audio_ms = self._audio_ms.get(item_id, 0.0)
-        if not 0 <= end_ms <= audio_ms:
+        if end_ms < 0:
+            raise out_of_range("audio_end_ms", end_ms, 0, above=False)
+        if end_ms > audio_ms:
             raise ServiceError(
                 "invalid_value",
-                f"Invalid 'audio_end_ms': {end_ms} is beyond the item's audio ({audio_ms:.0f} ms).",
+                f"Audio content of {audio_ms:.0f}ms is already shorter than {end_ms}ms",
                 param="audio_end_ms",
             )
         # The service drops the transcript so the context holds nothing the user did not hear.
@@ -211,12 +238,82 @@ class SessionCore:
     # ---- input audio buffer -----------------------------------------------------------------
 
     def _on_audio_append(self, event: JsonObject, now: float) -> None:
-        self.input_audio.append(event["audio"])  # the service acknowledges nothing here
+        pcm = self.input_audio.append(event["audio"])  # the service acknowledges nothing here
+        vad = self._vad
+        if vad is None:
+            return
+        for detected in vad.feed(pcm):
+            self._on_vad_event(detected, now)
+        self._check_idle_timeout(vad, now)
+        if not vad.speaking:
+            # Only the prefix padding before the next utterance can still be committed.
+            padding = ms_to_samples(vad.settings.prefix_padding_ms)
+            self.input_audio.discard_before(vad.position - padding)
+
+    def _on_vad_event(self, detected: VadEvent, now: float) -> None:
+        assert self._vad is not None
+        settings = self._vad.settings
+        if isinstance(detected, SpeechStarted):
+            self._idle_since = None
+            start = max(detected.start_sample, self.input_audio.start_sample)
+            self.input_audio.discard_before(start)
+            self._speech_item_id = self._ids.new("item")
+            self._emit(
+                {
+                    "type": "input_audio_buffer.speech_started",
+                    "audio_start_ms": sample_ms(start),
+                    "item_id": self._speech_item_id,
+                }
+            )
+            if settings.interrupt_response and self._active is not None:
+                self._finish_response("cancelled", reason="turn_detected")
+            return
+        item_id = self._speech_item_id or self._ids.new("item")
+        self._speech_item_id = None
+        self._emit(
+            {
+                "type": "input_audio_buffer.speech_stopped",
+                "audio_end_ms": sample_ms(detected.end_sample),
+                "item_id": item_id,
+            }
+        )
+        self._commit_audio(self.input_audio.take_until(detected.end_sample), item_id)
+        if settings.create_response and self._active is None:
+            self._start_response({}, now)
+
+    def _check_idle_timeout(self, vad: VoiceActivityDetector, now: float) -> None:
+        """After a response, ``idle_timeout_ms`` of input without speech triggers one anyway."""
+        timeout = vad.settings.idle_timeout_ms
+        since = self._idle_since
+        if timeout is None or since is None or vad.speaking or self._active is not None:
+            return
+        if vad.position - since < ms_to_samples(timeout):
+            return
+        self._idle_since = None
+        item_id = self._ids.new("item")
+        self._emit(
+            {
+                "type": "input_audio_buffer.timeout_triggered",
+                "audio_start_ms": sample_ms(since),
+                "audio_end_ms": sample_ms(vad.position),
+                "item_id": item_id,
+            }
+        )
+        self._commit_audio(self.input_audio.take_until(vad.position), item_id)
+        self._start_response({}, now)
 
     def _on_audio_commit(self, event: JsonObject, now: float) -> None:
-        audio_ms = bytes_to_ms(len(self.input_audio.commit()))
+        audio = self.input_audio.commit()
+        item_id = self._speech_item_id or self._ids.new("item")
+        self._speech_item_id = None
+        if self._vad is not None:
+            self._vad.reset()  # the client took this utterance: no speech_stopped for it
+        self._commit_audio(audio, item_id)
+
+    def _commit_audio(self, audio: bytes, item_id: str) -> None:
+        """The committed audio becomes a user message item (and a transcript, if configured)."""
         item: JsonObject = {
-            "id": self._ids.new("item"),
+            "id": item_id,
             "object": "realtime.item",
             "type": "message",
             "status": "completed",
@@ -224,18 +321,51 @@ class SessionCore:
             "content": [{"type": "input_audio", "transcript": None}],
         }
         previous = self.conversation.add(item)
-        self._audio_ms[item["id"]] = audio_ms
+        self._audio_ms[item_id] = bytes_to_ms(len(audio))
         self._emit(
             {
                 "type": "input_audio_buffer.committed",
                 "previous_item_id": previous,
-                "item_id": item["id"],
+                "item_id": item_id,
             }
         )
+        # The SDK documents conversation.item.created for committed audio; added/done follow.
+        self._emit(
+            {"type": "conversation.item.created", "previous_item_id": previous, "item": item}
+        )
         self._emit_item_added_and_done(item, previous)
+        if get_path(self.session, ("audio", "input", "transcription")):
+            self._transcribe(item, audio)
+
+    def _transcribe(self, item: JsonObject, audio: bytes) -> None:
+        threshold = self._vad.settings.threshold if self._vad is not None else 0.5
+        text = transcription.describe(audio, threshold)
+        where = {"item_id": item["id"], "content_index": 0}
+        for piece in transcription.pieces(text):
+            self._emit(
+                {
+                    "type": "conversation.item.input_audio_transcription.delta",
+                    **where,
+                    "delta": piece,
+                }
+            )
+        stored = self.conversation.get(item["id"])
+        if stored is not None:
+            stored["content"][0]["transcript"] = text  # what later replies quote
+        self._emit(
+            {
+                "type": "conversation.item.input_audio_transcription.completed",
+                **where,
+                "transcript": text,
+                "usage": {"type": "duration", "seconds": round(bytes_to_ms(len(audio)) / 1000, 3)},
+            }
+        )
 
     def _on_audio_clear(self, event: JsonObject, now: float) -> None:
         self.input_audio.clear()
+        self._speech_item_id = None
+        if self._vad is not None:
+            self._vad.reset()
         self._emit({"type": "input_audio_buffer.cleared"})
 
     def _on_output_audio_clear(self, event: JsonObject, now: float) -> None:
@@ -249,6 +379,9 @@ class SessionCore:
     # ---- responses ----------------------------------------------------------------------------
 
     def _on_response_create(self, event: JsonObject, now: float) -> None:
+        self._start_response(event.get("response") or {}, now)
+
+    def _start_response(self, params: Mapping[str, Any], now: float) -> None:
         if self._active is not None:
             raise ServiceError(
                 "conversation_already_has_active_response",
@@ -256,8 +389,9 @@ class SessionCore:
                 f"{self._active.stream.spec.response_id}. Wait until the response is finished "
                 "before creating a new one.",
             )
-        params: Mapping[str, Any] = event.get("response") or {}
         check_values(params, "response")
+        if params.get("conversation") != "none":
+            self.conversation.ensure_room()  # before any state changes
         modality = (params.get("output_modalities") or self.session["output_modalities"])[0]
         voice = get_path(params, ("audio", "output", "voice"))
         in_conversation = params.get("conversation") != "none"
@@ -299,7 +433,7 @@ class SessionCore:
             )
         self._finish_response("cancelled")
 
-    def _finish_response(self, status: Status) -> None:
+    def _finish_response(self, status: Status, reason: CancelReason = "client_cancelled") -> None:
         assert self._active is not None
         active, self._active = self._active, None
         stream = active.stream
@@ -312,7 +446,7 @@ class SessionCore:
             output_text=stream.text_so_far,
             output_audio_ms=stream.audio_ms_so_far,
         )
-        closing = stream.closing_events(status, spent, previous)
+        closing = stream.closing_events(status, spent, previous, reason)
         if item_in_conversation:
             self.conversation.replace(
                 stream.item("completed" if status == "completed" else "incomplete")
@@ -320,12 +454,14 @@ class SessionCore:
             self._audio_ms[spec.item_id] = stream.audio_ms_so_far
         for event in closing:
             self._emit(event)
+        self._emit({"type": "rate_limits.updated", "rate_limits": rate_limits(spent)})
+        self._idle_since = self.input_audio.end_sample  # idle_timeout_ms counts from here
 
     # ---- output -------------------------------------------------------------------------------
 
     def _emit_item_added_and_done(self, item: JsonObject, previous: str | None) -> None:
-        # The GA service answers with added then done (the beta's conversation.item.created
-        # is not sent; clients keyed on it should move to added/done).
+        # The GA service answers with added then done; conversation.item.created is sent only
+        # for items made from committed input audio (see _commit_audio).
         for kind in ("conversation.item.added", "conversation.item.done"):
             self._emit({"type": kind, "previous_item_id": previous, "item": copy.deepcopy(item)})
 

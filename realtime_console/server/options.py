@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from realtime_console.errors import ConfigError
+from realtime_console.server.faults import FaultPlan
 from realtime_console.server.response import Pacing
+
+VoiceEngine = Literal["synthetic", "espeak", "auto"]
+VOICE_ENGINES: tuple[VoiceEngine, ...] = ("synthetic", "espeak", "auto")
 
 DEFAULT_MODEL = "gpt-realtime"
 DEFAULT_REALTIME_FACTOR = 4.0
@@ -27,6 +32,10 @@ class ServerOptions:
     realtime_factor: float = DEFAULT_REALTIME_FACTOR
     chunk_ms: int = DEFAULT_CHUNK_MS  # audio per delta, 100–250 (the tail absorbs the rest)
     max_msg_size: int = DEFAULT_MAX_MSG_SIZE  # larger client frames close the socket (1009)
+    # "synthetic": the deterministic tone voice (exact lengths; the default for tests);
+    # "espeak": eSpeak NG speech (ConfigError if it is missing); "auto": eSpeak NG if present.
+    voice_engine: VoiceEngine = "synthetic"
+    faults: FaultPlan = field(default_factory=FaultPlan)  # nothing goes wrong by default
 
     def __post_init__(self) -> None:
         if not self.api_key:
@@ -39,6 +48,11 @@ class ServerOptions:
             )
         if not 100 <= self.chunk_ms <= 250:
             raise ConfigError(f"local server: chunk_ms must be 100..250, got {self.chunk_ms}")
+        if self.voice_engine not in VOICE_ENGINES:
+            raise ConfigError(
+                f"local server: voice_engine must be one of {', '.join(VOICE_ENGINES)}, "
+                f"got {self.voice_engine!r}"
+            )
         if self.max_msg_size < 1024:
             raise ConfigError(f"local server: max_msg_size too small: {self.max_msg_size}")
 

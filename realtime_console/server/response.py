@@ -12,7 +12,8 @@ Event order, as the service sends it::
     response.content_part.added,
     (response.output_audio_transcript.delta, response.output_audio.delta)…   | output_text.delta…
     response.output_audio.done, response.output_audio_transcript.done       | output_text.done
-    response.content_part.done, response.output_item.done, conversation.item.done, response.done
+    response.content_part.done, response.output_item.done, conversation.item.done, response.done,
+    rate_limits.updated (sent by the core)
 
 (``conversation.item.*`` only when the response writes to the conversation.)
 """
@@ -33,6 +34,7 @@ from realtime_console.server.voice import Speech
 Modality = Literal["audio", "text"]
 DeltaKind = Literal["audio", "transcript", "text"]
 Status = Literal["completed", "cancelled"]
+CancelReason = Literal["client_cancelled", "turn_detected"]
 
 _DELTA_EVENT: dict[DeltaKind, str] = {
     "audio": "response.output_audio.delta",
@@ -135,10 +137,9 @@ class ResponseStream:
         status: Literal["in_progress", "completed", "cancelled"],
         output: list[dict[str, Any]],
         usage: Mapping[str, Any] | None = None,
+        reason: CancelReason = "client_cancelled",
     ) -> dict[str, Any]:
-        details = (
-            {"type": "cancelled", "reason": "client_cancelled"} if status == "cancelled" else None
-        )
+        details = {"type": "cancelled", "reason": reason} if status == "cancelled" else None
         return {
             "object": "realtime.response",
             "id": self.spec.response_id,
@@ -195,7 +196,11 @@ class ResponseStream:
         return events
 
     def closing_events(
-        self, status: Status, usage: Mapping[str, Any], previous_item_id: str | None
+        self,
+        status: Status,
+        usage: Mapping[str, Any],
+        previous_item_id: str | None,
+        reason: CancelReason = "client_cancelled",
     ) -> list[dict[str, Any]]:
         """Everything after the last delta; on cancel, reflects only what was already sent."""
         self.pending.clear()
@@ -232,7 +237,10 @@ class ResponseStream:
                 }
             )
         events.append(
-            {"type": "response.done", "response": self.response_object(status, [item], usage)}
+            {
+                "type": "response.done",
+                "response": self.response_object(status, [item], usage, reason),
+            }
         )
         return events
 

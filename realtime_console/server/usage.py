@@ -48,3 +48,27 @@ def item_text(item: Mapping[str, Any]) -> str:
     for part in item.get("content") or ():
         pieces += [str(part.get(key) or "") for key in ("text", "transcript")]
     return "".join(pieces)
+
+
+# The limits rate_limits.updated reports: a fixed budget per minute, minus this response's use.
+REQUESTS_PER_MINUTE = 5000
+TOKENS_PER_MINUTE = 40_000
+
+
+def rate_limits(spent: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``rate_limits`` of ``rate_limits.updated`` after a response that used ``spent``."""
+    tokens = min(int(spent.get("total_tokens") or 0), TOKENS_PER_MINUTE)
+    return [
+        {
+            "name": "requests",
+            "limit": REQUESTS_PER_MINUTE,
+            "remaining": REQUESTS_PER_MINUTE - 1,
+            "reset_seconds": round(60.0 / REQUESTS_PER_MINUTE, 3),
+        },
+        {
+            "name": "tokens",
+            "limit": TOKENS_PER_MINUTE,
+            "remaining": TOKENS_PER_MINUTE - tokens,
+            "reset_seconds": round(60.0 * tokens / TOKENS_PER_MINUTE, 3),
+        },
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import math
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -25,6 +26,7 @@ from realtime_console.errors import ConsoleError
 from realtime_console.server import LocalServer, ServerOptions, serve_forever
 from realtime_console.server import core as core_module
 from realtime_console.server.core import SessionCore
+from realtime_console.server.espeak import espeak_available
 from realtime_console.server.testing import (
     EventRecorder,
     check_server_event,
@@ -32,6 +34,7 @@ from realtime_console.server.testing import (
     types_of,
 )
 from realtime_console.server.voice import SyntheticVoice
+from tests.server.test_vad import silence, tone
 
 API_KEY = "test-key-0123456789"  # the key the conftest servers are started with
 
@@ -368,3 +371,77 @@ async def test_serve_forever_runs_until_cancelled() -> None:
     async with aiohttp.ClientSession() as http:
         with pytest.raises(aiohttp.ClientConnectionError):
             await http.get(f"{running.http_url()}/v1/realtime")
+
+
+# ---- turn detection, transcription and the eSpeak NG voice through the SDK ----------------------
+
+
+async def append_blocks(
+    connection: AsyncRealtimeConnection, pcm: bytes, block_ms: int = 20
+) -> None:
+    step = 48 * block_ms
+    for start in range(0, len(pcm), step):
+        await connection.input_audio_buffer.append(
+            audio=base64.b64encode(pcm[start : start + step]).decode()
+        )
+
+
+async def test_server_vad_turn_through_the_sdk(server: LocalServer) -> None:
+    async with session(server) as (connection, events):
+        await append_blocks(connection, silence(600) + tone(700) + silence(400))
+        turn = await events.until("rate_limits.updated")
+    kinds = types_of(turn)
+    assert kinds[:6] == [
+        "input_audio_buffer.speech_started",
+        "input_audio_buffer.speech_stopped",
+        "input_audio_buffer.committed",
+        "conversation.item.created",
+        "conversation.item.added",
+        "conversation.item.done",
+    ]
+    assert (turn[0]["audio_start_ms"], turn[1]["audio_end_ms"]) == (300, 1500)
+    assert kinds[6] == "response.created"
+    assert kinds[-2:] == ["response.done", "rate_limits.updated"]
+    assert turn[-2]["response"]["output"][0]["content"][0]["transcript"] == 'You said "(audio)".'
+
+
+@pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
+async def test_espeak_reply_fed_back_is_detected_as_speech() -> None:
+    options = ServerOptions(api_key=API_KEY, realtime_factor=math.inf, voice_engine="espeak")
+    async with (
+        LocalServer(options) as espeak_server,
+        session(espeak_server) as (connection, events),
+    ):
+        await connection.session.update(
+            session={
+                "type": "realtime",
+                "audio": {"input": {"transcription": {"model": "whisper-1"}}},
+            }
+        )
+        await events.expect("session.updated")
+        await connection.response.create()
+        reply = await events.until("rate_limits.updated")
+        speech = b"".join(base64.b64decode(d) for d in deltas(reply, "response.output_audio.delta"))
+        await append_blocks(connection, speech + silence(600))
+        heard = await events.until("conversation.item.input_audio_transcription.completed")
+        await events.until("rate_limits.updated")  # read the answer: closing is then prompt
+    kinds = types_of(heard)
+    assert kinds.count("input_audio_buffer.speech_started") == 1  # one utterance, pauses and all
+    seconds = len(speech) / 48_000
+    transcript = heard[-1]["transcript"]
+    assert transcript.endswith(" seconds of speech]")
+    assert abs(float(transcript[1:].split()[0]) - seconds) < 0.5
+
+
+async def test_speech_during_a_reply_cancels_it_through_the_sdk() -> None:
+    options = ServerOptions(api_key=API_KEY, realtime_factor=1.0)  # the reply plays ~1.5 s
+    async with LocalServer(options) as slow, session(slow) as (connection, events):
+        await append_blocks(connection, tone(500) + silence(300))
+        await events.until("response.output_audio.delta")
+        await append_blocks(connection, tone(100))
+        interrupted = await events.until("response.done")
+    kinds = types_of(interrupted)
+    assert kinds.index("input_audio_buffer.speech_started") < kinds.index("response.done")
+    done = interrupted[-1]["response"]
+    assert done["status"] == "cancelled"
+    assert done["status_details"]["reason"] == "turn_detected"

@@ -15,6 +15,7 @@ from realtime_console.server.ids import IdFactory
 from realtime_console.server.response import Pacing
 from realtime_console.server.testing import collapse_deltas, take_events, types_of
 from realtime_console.server.voice import SyntheticVoice
+from tests.server.test_vad import silence, tone
 
 AUDIO_LIFECYCLE = [
     "response.created",
@@ -28,6 +29,7 @@ AUDIO_LIFECYCLE = [
     "response.output_item.done",
     "conversation.item.done",
     "response.done",
+    "rate_limits.updated",
 ]
 
 
@@ -71,6 +73,14 @@ def respond(core: SessionCore, response: dict[str, Any] | None = None) -> list[d
     if response is not None:
         event["response"] = response
     return send(core, event) + run_to_end(core)
+
+
+def response_of(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The response of the last ``response.done`` (``rate_limits.updated`` follows it)."""
+    done = [event for event in events if event["type"] == "response.done"]
+    assert done, types_of(events)
+    response: dict[str, Any] = done[-1]["response"]
+    return response
 
 
 def error_of(events: list[dict[str, Any]]) -> dict[str, Any]:
@@ -174,7 +184,7 @@ def test_audio_response_lifecycle_transcript_and_audio(core: SessionCore) -> Non
         base64.b64decode(e["delta"]) for e in events if e["type"] == "response.output_audio.delta"
     )
     assert len(audio) == 2 * SyntheticVoice().sample_count(expected)
-    done = events[-1]["response"]
+    done = response_of(events)
     assert done["status"] == "completed"
     assert done["output"][0]["content"] == [{"type": "output_audio", "transcript": expected}]
     usage = done["usage"]
@@ -220,12 +230,13 @@ def test_text_only_session_streams_output_text(core: SessionCore) -> None:
         "response.output_item.done",
         "conversation.item.done",
         "response.done",
+        "rate_limits.updated",
     ]
     assert {e["type"] for e in events if e["type"].endswith(".delta")} == {
         "response.output_text.delta"
     }
-    assert events[-5]["text"] == 'You said "hi".'
-    assert events[-1]["response"]["output_modalities"] == ["text"]
+    assert events[-6]["text"] == 'You said "hi".'
+    assert response_of(events)["output_modalities"] == ["text"]
 
 
 def test_per_response_overrides(core: SessionCore) -> None:
@@ -234,7 +245,7 @@ def test_per_response_overrides(core: SessionCore) -> None:
         core, {"output_modalities": ["text"], "instructions": "Shout.", "metadata": {"k": "v"}}
     )
     assert "response.output_text.done" in types_of(events)
-    assert events[-1]["response"]["metadata"] == {"k": "v"}
+    assert response_of(events)["metadata"] == {"k": "v"}
     events = respond(core, {"audio": {"output": {"voice": "cedar"}}})
     assert events[0]["response"]["audio"]["output"]["voice"] == "cedar"
     assert core.session["audio"]["output"]["voice"] == "marin"  # the session keeps its own
@@ -248,8 +259,8 @@ def test_out_of_band_response_uses_its_input_and_leaves_the_conversation_alone(
     user = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "aside"}]}
     events = respond(core, {"conversation": "none", "input": [user], "output_modalities": ["text"]})
     assert "conversation.item.added" not in types_of(events)
-    assert events[-1]["response"]["output"][0]["content"][0]["text"] == 'You said "aside".'
-    assert events[-1]["response"]["conversation_id"] is None
+    assert response_of(events)["output"][0]["content"][0]["text"] == 'You said "aside".'
+    assert response_of(events)["conversation_id"] is None
     assert core.conversation.items() == before
 
 
@@ -258,7 +269,7 @@ def test_replies_refer_to_the_earlier_turn(core: SessionCore) -> None:
     respond(core)
     say(core, "What is my name?")
     events = respond(core)
-    assert events[-1]["response"]["output"][0]["content"][0]["transcript"] == (
+    assert response_of(events)["output"][0]["content"][0]["transcript"] == (
         'You said "What is my name?". Before that you said "My name is Ada".'
     )
 
@@ -272,7 +283,7 @@ def test_second_response_create_while_active_is_refused(core: SessionCore) -> No
     assert active in error["message"]
     assert error["event_id"] == "evt_2"
     # the first response carries on to completion
-    assert run_to_end(core)[-1]["response"]["status"] == "completed"
+    assert response_of(run_to_end(core))["status"] == "completed"
 
 
 def test_cancel_ends_the_response_with_what_was_sent(core: SessionCore) -> None:
@@ -284,8 +295,8 @@ def test_cancel_ends_the_response_with_what_was_sent(core: SessionCore) -> None:
         e["delta"] for e in sent if e["type"] == "response.output_audio_transcript.delta"
     )
     closing = send(core, {"type": "response.cancel"}, now=0.06)
-    assert types_of(closing)[-1] == "response.done"
-    done = closing[-1]["response"]
+    assert types_of(closing)[-2:] == ["response.done", "rate_limits.updated"]
+    done = response_of(closing)
     assert (done["status"], done["status_details"]["type"]) == ("cancelled", "cancelled")
     assert done["output"][0]["status"] == "incomplete"
     assert done["output"][0]["content"][0]["transcript"] == spoken
@@ -336,17 +347,18 @@ def test_input_audio_commit_creates_a_user_audio_item(core: SessionCore) -> None
     events = send(core, {"type": "input_audio_buffer.commit"})
     assert types_of(events) == [
         "input_audio_buffer.committed",
+        "conversation.item.created",
         "conversation.item.added",
         "conversation.item.done",
     ]
-    assert events[0]["item_id"] == events[1]["item"]["id"]
-    assert events[1]["item"]["content"] == [{"type": "input_audio", "transcript": None}]
+    assert events[0]["item_id"] == events[1]["item"]["id"] == events[2]["item"]["id"]
+    assert events[2]["item"]["content"] == [{"type": "input_audio", "transcript": None}]
     assert error_of(send(core, {"type": "input_audio_buffer.commit"}))["code"] == (
         "input_audio_buffer_commit_empty"
     )
     reply = respond(core)
-    assert reply[-1]["response"]["output"][0]["content"][0]["transcript"] == 'You said "(audio)".'
-    assert reply[-1]["response"]["usage"]["input_token_details"]["audio_tokens"] == 3
+    assert response_of(reply)["output"][0]["content"][0]["transcript"] == 'You said "(audio)".'
+    assert response_of(reply)["usage"]["input_token_details"]["audio_tokens"] == 3
 
 
 def test_clear_empties_the_buffer(core: SessionCore) -> None:
@@ -385,6 +397,17 @@ def test_retrieve_delete_and_truncate(core: SessionCore) -> None:
         },
     )
     assert error_of(too_far)["param"] == "audio_end_ms"
+    assert error_of(too_far)["message"] == "Audio content of 300ms is already shorter than 301ms"
+    negative = send(
+        core,
+        {
+            "type": "conversation.item.truncate",
+            "item_id": assistant["id"],
+            "content_index": 0,
+            "audio_end_ms": -1,
+        },
+    )
+    assert error_of(negative)["code"] == "integer_below_min_value"
     deleted = send(core, {"type": "conversation.item.delete", "item_id": assistant["id"]})
     assert deleted[0] == {
         **deleted[0],
@@ -414,3 +437,200 @@ def test_every_event_id_is_unique(core: SessionCore) -> None:
     events = say(core, "one") + respond(core) + say(core, "two") + respond(core)
     ids = [e["event_id"] for e in events]
     assert len(ids) == len(set(ids))
+
+
+# ---- turn detection and transcription ----------------------------------------------------------
+
+
+def stream(core: SessionCore, pcm: bytes, block_ms: int = 20) -> list[dict[str, Any]]:
+    """Append ``pcm`` in ``block_ms`` blocks, as a microphone would; the events it caused."""
+    step = 2 * 24 * block_ms
+    events: list[dict[str, Any]] = []
+    for start in range(0, len(pcm), step):
+        chunk = encode_b64(pcm[start : start + step])
+        events += send(core, {"type": "input_audio_buffer.append", "audio": chunk})
+    return events
+
+
+def detection(**settings: Any) -> dict[str, Any]:
+    return {
+        "type": "session.update",
+        "session": {"type": "realtime", "audio": {"input": {"turn_detection": settings}}},
+    }
+
+
+TURN_EVENTS = [
+    "input_audio_buffer.speech_started",
+    "input_audio_buffer.speech_stopped",
+    "input_audio_buffer.committed",
+    "conversation.item.created",
+    "conversation.item.added",
+    "conversation.item.done",
+]
+
+
+def test_server_vad_commits_the_utterance_and_answers(core: SessionCore) -> None:
+    events = stream(core, silence(1000) + tone(800) + silence(400))
+    assert collapse_deltas(types_of(events))[: len(TURN_EVENTS)] == TURN_EVENTS
+    started, stopped, committed = events[0], events[1], events[2]
+    assert started["audio_start_ms"] == 1000 - 300  # default prefix padding
+    assert stopped["audio_end_ms"] == 1800 + 200  # default silence duration
+    assert started["item_id"] == stopped["item_id"] == committed["item_id"]
+    assert events[3]["item"]["content"] == [{"type": "input_audio", "transcript": None}]
+    assert core._audio_ms[committed["item_id"]] == 2000 - 700  # exactly the detected span
+    assert types_of(events)[len(TURN_EVENTS)] == "response.created"
+    reply = run_to_end(core)
+    assert response_of(reply)["output"][0]["content"][0]["transcript"] == 'You said "(audio)".'
+
+
+def test_idle_silence_is_not_kept(core: SessionCore) -> None:
+    stream(core, silence(10_000))
+    assert core.input_audio.duration_ms <= 300 + 20  # the prefix padding (and one block)
+
+
+def test_vad_without_create_response_only_commits(core: SessionCore) -> None:
+    send(core, detection(type="server_vad", create_response=False, silence_duration_ms=500))
+    events = stream(core, tone(300) + silence(600))
+    assert types_of(events) == TURN_EVENTS
+    assert events[1]["audio_end_ms"] == 800
+
+
+def test_speech_during_a_response_cancels_it_as_turn_detected() -> None:
+    core = new_core(realtime_factor=1.0)  # the reply is still playing when the user speaks
+    take_events(core)
+    stream(core, tone(500) + silence(300))
+    assert core.active_response_id is not None
+    events = stream(core, tone(100))
+    assert types_of(events)[0] == "input_audio_buffer.speech_started"
+    assert "response.done" in types_of(events)
+    done = response_of(events)
+    assert done["status"] == "cancelled"
+    assert done["status_details"] == {"type": "cancelled", "reason": "turn_detected"}
+    assert core.active_response_id is None
+
+
+def test_interrupt_response_false_lets_the_response_finish() -> None:
+    core = new_core(realtime_factor=1.0)
+    take_events(core)
+    send(core, detection(type="server_vad", interrupt_response=False))
+    stream(core, tone(500) + silence(300))
+    events = stream(core, tone(300) + silence(300))
+    assert "response.done" not in types_of(events)
+    assert "input_audio_buffer.committed" in types_of(events)  # the turn is still taken
+    assert core.active_response_id is not None
+
+
+def test_semantic_vad_behaves_as_server_vad(core: SessionCore) -> None:
+    updated = send(core, detection(type="semantic_vad", eagerness="high"))
+    assert updated[0]["session"]["audio"]["input"]["turn_detection"]["eagerness"] == "high"
+    events = stream(core, tone(300) + silence(300))
+    assert types_of(events)[:2] == TURN_EVENTS[:2]
+    assert events[1]["audio_end_ms"] == 300 + 250
+
+
+def test_turn_detection_null_means_manual_commit(core: SessionCore) -> None:
+    send(
+        core,
+        {
+            "type": "session.update",
+            "session": {"type": "realtime", "audio": {"input": {"turn_detection": None}}},
+        },
+    )
+    assert stream(core, tone(300) + silence(600)) == []
+    assert core.input_audio.duration_ms == 900
+    assert types_of(send(core, {"type": "input_audio_buffer.commit"}))[0] == (
+        "input_audio_buffer.committed"
+    )
+
+
+def test_input_clock_runs_across_turns_and_vad_off_periods(core: SessionCore) -> None:
+    first = stream(core, tone(200) + silence(300))
+    run_to_end(core)
+    assert first[0]["audio_start_ms"] == 0
+    send(core, detection())  # null would stop VAD; a new object restarts it with the clock
+    later = stream(core, silence(500) + tone(200) + silence(300))
+    assert later[0]["audio_start_ms"] == 500 + 500 - 300
+
+
+def test_input_transcription_describes_the_audio(core: SessionCore) -> None:
+    transcribe = {"model": "whisper-1"}
+    send(
+        core,
+        {
+            "type": "session.update",
+            "session": {"type": "realtime", "audio": {"input": {"transcription": transcribe}}},
+        },
+    )
+    events = stream(core, tone(1000) + silence(300))
+    kinds = types_of(events)
+    deltas = [e["delta"] for e in events if e["type"].endswith("transcription.delta")]
+    completed = events[kinds.index("conversation.item.input_audio_transcription.completed")]
+    assert "".join(deltas) == completed["transcript"] == "[1.2 seconds of speech]"
+    assert completed["usage"] == {"type": "duration", "seconds": 1.2}
+    assert kinds.index("conversation.item.done") < kinds.index("response.created")
+    reply = run_to_end(core)
+    assert response_of(reply)["output"][0]["content"][0]["transcript"] == (
+        'You said "[1.2 seconds of speech]".'
+    )
+
+
+def test_manual_commit_of_silence_is_described_as_silence(core: SessionCore) -> None:
+    send(
+        core,
+        {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "audio": {
+                    "input": {"turn_detection": None, "transcription": {"model": "whisper-1"}}
+                },
+            },
+        },
+    )
+    stream(core, silence(250))
+    events = send(core, {"type": "input_audio_buffer.commit"})
+    assert events[-1]["transcript"] == "[0.2 seconds of silence]"
+
+
+def test_append_errors_keep_the_session(core: SessionCore) -> None:
+    odd = send(core, {"type": "input_audio_buffer.append", "audio": encode_b64(b"\x01\x02\x03")})
+    assert error_of(odd)["code"] == "invalid_value"
+    assert "even number of bytes" in error_of(odd)["message"]
+    bad = send(
+        core, {"type": "input_audio_buffer.append", "audio": "not base64!", "event_id": "e1"}
+    )
+    assert error_of(bad)["event_id"] == "e1"
+    assert error_of(bad)["param"] == "audio"
+    short = stream(core, silence(50))
+    assert short == []
+    assert error_of(send(core, {"type": "input_audio_buffer.commit"}))["code"] == (
+        "input_audio_buffer_commit_empty"
+    )
+
+
+def test_idle_timeout_answers_after_quiet_following_a_response(core: SessionCore) -> None:
+    send(core, detection(type="server_vad", idle_timeout_ms=1000))
+    stream(core, silence(400))
+    say(core, "hi")
+    respond(core)  # finishes at input clock 400 ms
+    assert stream(core, silence(980)) == []
+    events = stream(core, silence(40))
+    assert types_of(events)[:6] == [
+        "input_audio_buffer.timeout_triggered",
+        "input_audio_buffer.committed",
+        "conversation.item.created",
+        "conversation.item.added",
+        "conversation.item.done",
+        "response.created",
+    ]
+    assert (events[0]["audio_start_ms"], events[0]["audio_end_ms"]) == (400, 1400)
+    assert events[0]["item_id"] == events[1]["item_id"]
+    run_to_end(core)
+    speech = stream(core, silence(500) + tone(200) + silence(600))
+    assert "input_audio_buffer.timeout_triggered" not in types_of(speech)  # speech came first
+
+
+def test_no_idle_timeout_unless_configured(core: SessionCore) -> None:
+    say(core, "hi")
+    respond(core)
+    assert stream(core, silence(5000)) == []

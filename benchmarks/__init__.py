@@ -1,0 +1,1 @@
+"""Benchmarks: each module runs as ``python -m benchmarks.NAME`` and prints one JSON object."""

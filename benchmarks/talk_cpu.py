@@ -1,0 +1,210 @@
+"""CPU cost of ``talk``: while listening, and during full-duplex speech.
+
+The console runs in this process exactly as ``talk`` does (``run_talk``: microphone pump, speaker,
+SDK client, dispatcher, handlers), on the package's fake streams ticking in real time on their
+own threads (20 ms blocks); the local server runs in a separate process (``serve``), so its VAD
+and voice synthesis are not counted. CPU is this process's ``time.process_time()`` over wall time.
+
+DESIGN §8: PortAudio through PulseAudio costs ~20% of a core here even with an empty callback, so
+the console's own cost is reported as the difference from the same fake streams running with
+empty callbacks (``baseline``), which is the fakes' own ticking.
+
+* ``listening_cpu_percent``: microphone streaming silence to the server, speaker idle.
+  Target: <= 1% of one core.
+* ``full_duplex_cpu_percent``: while the assistant's reply plays and the microphone keeps
+  streaming (measured over the assistant-speaking periods of several turns). Target: <= 3%.
+
+Figures move with machine load; run on an idle machine. ``python -m benchmarks.talk_cpu``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import socket
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+from realtime_console.audio.fakestream import FakeInputStream, FakeOutputStream
+from realtime_console.config import ConnectionSettings, Settings
+from realtime_console.modes.talk import AudioBackend, run_talk
+from realtime_console.modes.talk_controls import TalkCommands
+from realtime_console.redact import Redactor
+from realtime_console.ui.plain_talk import PlainTalkView
+from realtime_console.ui.view import TalkState
+
+LISTEN_S = 8.0
+TURNS = 4
+TARGET_LISTENING = 1.0
+TARGET_FULL_DUPLEX = 3.0
+
+
+class _Null:
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+class TimedView(PlainTalkView):
+    """Records (state, wall, cpu) at each state change."""
+
+    def __init__(self) -> None:
+        super().__init__(_Null(), _Null())  # type: ignore[arg-type]
+        self.marks: list[tuple[TalkState, float, float]] = []
+        self.changed = asyncio.Event()
+
+    def set_state(self, state: TalkState) -> None:
+        super().set_state(state)
+        self.marks.append((state, time.monotonic(), time.process_time()))
+        self.changed.set()
+
+    async def reach(self, state: TalkState, since: int = 0) -> int:
+        """Wait until ``state`` is entered at or after mark ``since``; its mark index."""
+        while True:
+            for index in range(since, len(self.marks)):
+                if self.marks[index][0] is state:
+                    return index
+            self.changed.clear()
+            await self.changed.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _tone(ms: int) -> bytes:
+    t = np.arange(24 * ms) / 24000
+    return (np.sin(2 * np.pi * 220 * t) * 9000).astype("<i2").tobytes()
+
+
+async def _baseline(seconds: float) -> float:
+    """CPU % of the fake streams alone, with callbacks that only fill or drop the buffer."""
+
+    def out_cb(outdata: Any, frames: int, t: Any, status: Any) -> None:
+        outdata.fill(0)
+
+    def in_cb(indata: Any, frames: int, t: Any, status: Any) -> None:
+        pass
+
+    out = FakeOutputStream(
+        samplerate=24000,
+        blocksize=480,
+        channels=1,
+        dtype="int16",
+        callback=out_cb,
+        realtime=True,
+        record=False,
+    )
+    inp = FakeInputStream(
+        samplerate=24000,
+        blocksize=480,
+        channels=1,
+        dtype="int16",
+        callback=in_cb,
+        realtime=True,
+        record=False,
+    )
+    wall, cpu = time.monotonic(), time.process_time()
+    out.start()
+    inp.start()
+    await asyncio.sleep(seconds)
+    out.close()
+    inp.close()
+    return 100 * (time.process_time() - cpu) / (time.monotonic() - wall)
+
+
+async def _talk(port: int, key: str) -> dict[str, Any]:
+    inputs: list[FakeInputStream] = []
+
+    def output(**kwargs: Any) -> FakeOutputStream:
+        return FakeOutputStream(**kwargs, realtime=True, record=False)
+
+    def input_(**kwargs: Any) -> FakeInputStream:
+        inputs.append(FakeInputStream(**kwargs, realtime=True, record=False))
+        return inputs[-1]
+
+    settings = Settings(
+        connection=ConnectionSettings(provider="azure", endpoint=f"http://127.0.0.1:{port}")
+    )
+    env = {"AZURE_OPENAI_API_KEY": key}
+    view, controls = TimedView(), TalkCommands()
+    backend = AudioBackend(output_factory=output, input_factory=input_)
+    talk = asyncio.ensure_future(
+        run_talk(
+            settings, controls=controls, view=view, env=env, redactor=Redactor(), backend=backend
+        )
+    )
+    await view.reach(TalkState.LISTENING)
+    await asyncio.sleep(1.0)  # settle: imports, first allocations
+    wall, cpu = time.monotonic(), time.process_time()
+    await asyncio.sleep(LISTEN_S)
+    listening = 100 * (time.process_time() - cpu) / (time.monotonic() - wall)
+
+    speaking_wall = speaking_cpu = 0.0
+    for _ in range(TURNS):
+        start = len(view.marks)
+        inputs[0].feed(_tone(900))
+        spoke = await view.reach(TalkState.ASSISTANT_SPEAKING, start)
+        done = await view.reach(TalkState.LISTENING, spoke)
+        speaking_wall += view.marks[done][1] - view.marks[spoke][1]
+        speaking_cpu += view.marks[done][2] - view.marks[spoke][2]
+        await asyncio.sleep(0.5)
+    controls.quit()
+    await talk
+    return {
+        "listening_cpu_percent_raw": round(listening, 2),
+        "full_duplex_cpu_percent_raw": round(100 * speaking_cpu / speaking_wall, 2),
+        "full_duplex_seconds": round(speaking_wall, 1),
+    }
+
+
+async def main() -> dict[str, Any]:
+    port, key = _free_port(), secrets.token_urlsafe(16)
+    server = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "realtime_console", "serve", "--port", str(port)),
+        *("--api-key", key),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "OPENAI_"))},
+    )
+    try:
+        for _ in range(100):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        baseline = await _baseline(LISTEN_S)
+        talk = await _talk(port, key)
+    finally:
+        server.terminate()
+        await server.wait()
+    listening = talk["listening_cpu_percent_raw"] - baseline
+    duplex = talk["full_duplex_cpu_percent_raw"] - baseline
+    return {
+        "benchmark": "talk_cpu",
+        "baseline_fake_streams_cpu_percent": round(baseline, 2),
+        **talk,
+        "listening_cpu_percent": round(listening, 2),
+        "full_duplex_cpu_percent": round(duplex, 2),
+        "targets": {"listening": TARGET_LISTENING, "full_duplex": TARGET_FULL_DUPLEX},
+        "load_average": os.getloadavg()[0],
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(main()), indent=1))

@@ -1,0 +1,128 @@
+"""``talk``: live voice conversation (microphone in, speaker out, barge-in, transcripts)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING, Any
+
+from realtime_console.commands import SESSION_FLAGS, add_session_options
+from realtime_console.redact import Redactor
+
+if TYPE_CHECKING:
+    from realtime_console.config import Settings
+    from realtime_console.modes.talk import TalkUi
+    from realtime_console.modes.talk_controls import TalkCommands
+    from realtime_console.ui.view import TalkView
+
+
+ORDER = 10
+
+TALK_FLAGS = {
+    **SESSION_FLAGS,
+    "input_device": "audio.input_device",
+    "output_device": "audio.output_device",
+    "turn_detection": "session.turn_detection.type",
+}
+
+
+def register(commands: Any) -> None:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "talk",
+        help="live voice conversation (mic + speaker)",
+        description="Talk to the model: your microphone streams to the service, its voice plays "
+        "back, and speaking over it cuts it off (barge-in). Keys: m mute, space push-to-talk "
+        "(or interrupt), q quit. A full-screen UI when stdout is a terminal; lines otherwise.",
+    )
+    parser.add_argument("--input-device", metavar="D", help="microphone: index or name part")
+    parser.add_argument("--output-device", metavar="D", help="speaker: index or name part")
+    parser.add_argument(
+        "--push-to-talk",
+        action="store_true",
+        help="no voice detection: the talk key starts and ends each turn",
+    )
+    parser.add_argument(
+        "--turn-detection",
+        choices=("server_vad", "semantic_vad", "none"),
+        help="who ends a turn: server_vad (silence, the default), semantic_vad (the model "
+        "judges), none (= --push-to-talk)",
+    )
+    parser.add_argument(
+        "--plain", action="store_true", help="line-oriented output instead of the full-screen UI"
+    )
+    add_session_options(parser)
+    parser.set_defaults(run=run, setting_flags=TALK_FLAGS)
+
+
+def push_to_talk_settings(settings: Settings) -> Settings:
+    """``--push-to-talk``: turn detection off for this run, whatever the profile says."""
+    td = dataclasses.replace(settings.session.turn_detection, type="none")
+    return dataclasses.replace(
+        settings, session=dataclasses.replace(settings.session, turn_detection=td)
+    )
+
+
+def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int:
+    from realtime_console.modes.talk import run_talk
+    from realtime_console.modes.talk_controls import TalkCommands
+
+    if args.push_to_talk:
+        settings = push_to_talk_settings(settings)
+    push_to_talk = settings.session.turn_detection.type == "none"
+    full_screen = not args.plain and sys.stdout.isatty() and sys.stdin.isatty()
+
+    async def main() -> int:
+        controls = TalkCommands()
+        # `kill` ends the conversation like `q`: streams stopped, socket closed, log completed.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, controls.quit)
+        view: TalkView
+        ui: TalkUi | None = None
+        keys = None
+        if full_screen:
+            ui = _textual_ui(controls, push_to_talk)
+            view = ui.view
+        else:
+            from realtime_console.ui.plain_talk import PlainTalkView
+
+            view = PlainTalkView()
+            if sys.stdin.isatty():
+                from realtime_console.ui.keys import KeyReader
+
+                keys = KeyReader(controls, push_to_talk=push_to_talk)
+                keys.start()
+        try:
+            return await run_talk(
+                settings, controls=controls, view=view, env=os.environ, redactor=redactor, ui=ui
+            )
+        finally:
+            if keys is not None:
+                keys.close()
+
+    return asyncio.run(main())
+
+
+class _TextualUi:
+    """Runs the Textual app (ui/tui) as a task of the talk loop and ends it with the loop."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.view: TalkView = app
+
+    async def run(self) -> None:
+        await self.app.run_async()
+
+    def exit(self, code: int) -> None:
+        self.app.exit(code)
+
+
+def _textual_ui(controls: TalkCommands, push_to_talk: bool) -> _TextualUi:
+    import importlib
+
+    # Imported by name, and only here: textual is heavy, and ui/tui is built separately.
+    tui: Any = importlib.import_module("realtime_console.ui.tui.app")
+    app = tui.TalkApp(controls, title="realtime-console talk", push_to_talk=push_to_talk)
+    return _TextualUi(app)

@@ -1,0 +1,349 @@
+"""``talk``: a live voice conversation — microphone in, speaker out, barge-in, transcripts.
+
+One TaskGroup owns every task: the event reader, the microphone pump, the control loop (keys) and,
+with the Textual UI, the app itself. The loop ends when the user quits (``TalkControls.quit``:
+``q`` or the app closing) or when a task fails (the connection is lost for good); either way the
+streams stop, the socket closes with 1000 and the event log gets its final ``audio_stats`` note.
+
+Turn-taking follows ``session.turn_detection``:
+
+* ``server_vad`` / ``semantic_vad``: the microphone streams continuously; the server decides
+  turns. Push-to-talk key in these modes = a manual interrupt of the assistant (useful when the
+  room is too quiet for the VAD to notice you).
+* ``none`` (``--push-to-talk``): audio is sent only while the key is held (a terminal reports no
+  key release, so the key toggles: press to start, press again to end); the end of a turn sends
+  ``input_audio_buffer.commit`` + ``response.create``. A press while the assistant speaks cuts it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from realtime_console._compat import TaskGroup
+from realtime_console.audio.microphone import InputStreamFactory, Microphone, NativeRate
+from realtime_console.audio.playback import Playback
+from realtime_console.audio.speaker import Speaker, StreamFactory
+from realtime_console.dispatcher import ANY, Event
+from realtime_console.errors import AudioDeviceError
+from realtime_console.handlers import ConsoleHandlers
+from realtime_console.modes.session import Session, configure, open_session, pump_events
+from realtime_console.modes.talk_controls import Command, TalkCommands
+from realtime_console.modes.talk_handlers import TalkHandlers
+from realtime_console.protocol import pcm
+from realtime_console.protocol.client_events import (
+    input_audio_append,
+    input_audio_clear,
+    input_audio_commit,
+    response_create,
+)
+from realtime_console.redact import Redactor
+from realtime_console.ui.view import TalkView
+
+if TYPE_CHECKING:
+    from realtime_console.config import Settings
+    from realtime_console.eventlog import EventLogWriter
+
+NO_DEVICE_HINT = "talk needs a microphone and a speaker (type instead with `chat`)"
+LEVEL_INTERVAL_S = 0.1  # mic level meter and playback-idle check: 10 Hz
+STATS_INTERVAL_S = 10.0  # an audio_stats note at most this often, and only when counts changed
+MIN_PTT_MS = 100  # the service rejects a commit of less than 100 ms of audio
+# Microphone audio goes out in appends of this much: each event costs ~1 ms of CPU in the SDK's
+# send path (benchmarks/talk_cpu.py), so 20 ms appends alone would hold 5% of a core. 60 ms adds
+# at most 40 ms before the server's VAD hears a block, on top of its 200 ms silence window.
+APPEND_MS = 60.0
+_QUIET_IN_PANE = frozenset({"input_audio_buffer.append", "response.output_audio.delta"})
+
+
+class TalkUi(Protocol):
+    """A full-screen UI that runs as a task next to the talk loop (the Textual app)."""
+
+    async def run(self) -> None: ...
+
+    def exit(self, code: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class AudioBackend:
+    """How streams are opened: real PortAudio by default; tests and benchmarks inject fakes."""
+
+    output_factory: StreamFactory | None = None
+    input_factory: InputStreamFactory | None = None
+    native_rate: NativeRate | None = None
+    output_latency: float | str | None = None
+    input_latency: float | str | None = None
+
+
+@dataclass
+class MicGate:
+    """Whether microphone blocks are sent right now."""
+
+    push_to_talk: bool
+    muted: bool = False
+    capturing: bool = False  # push-to-talk key is down
+    captured_ms: float = 0.0  # sent since the key went down
+
+    @property
+    def open(self) -> bool:
+        return not self.muted and (self.capturing or not self.push_to_talk)
+
+
+async def run_talk(
+    settings: Settings,
+    *,
+    controls: TalkCommands,
+    view: TalkView,
+    env: Mapping[str, str],
+    redactor: Redactor,
+    backend: AudioBackend = AudioBackend(),
+    ui: TalkUi | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    append_ms: float = APPEND_MS,
+) -> int:
+    audio = settings.audio
+    speaker = Speaker(
+        device=audio.output_device,
+        block_ms=audio.block_ms,
+        prebuffer_ms=audio.prebuffer_ms,
+        max_buffer_ms=audio.max_buffer_ms,
+        latency=backend.output_latency,
+        stream_factory=backend.output_factory,
+    )
+    mic = Microphone(
+        device=audio.input_device,
+        block_ms=audio.block_ms,
+        latency=backend.input_latency,
+        stream_factory=backend.input_factory,
+        native_rate=backend.native_rate,
+    )
+    _start_devices(speaker, mic)
+    try:
+        async with open_session(settings, env=env, view=view, redactor=redactor) as session:
+            talk = _Talk(settings, session, speaker, mic, controls, view, clock, append_ms)
+            try:
+                await talk.run(ui)
+            finally:
+                talk.stats.note(final=True)
+    finally:
+        mic.close()
+        speaker.close(discard=True)
+    return 0
+
+
+def _start_devices(speaker: Speaker, mic: Microphone) -> None:
+    """Open both devices before connecting: a missing sound card fails fast, with exit 2."""
+    try:
+        speaker.start()
+        mic.start()
+    except AudioDeviceError as exc:
+        speaker.close(discard=True)
+        mic.close()
+        raise AudioDeviceError(f"{exc}; {NO_DEVICE_HINT}") from None
+
+
+class _Talk:
+    def __init__(
+        self,
+        settings: Settings,
+        session: Session,
+        speaker: Speaker,
+        mic: Microphone,
+        controls: TalkCommands,
+        view: TalkView,
+        clock: Callable[[], float],
+        append_ms: float,
+    ) -> None:
+        td = settings.session.turn_detection
+        self.append_bytes = max(1, pcm.ms_to_bytes(append_ms))
+        self.pending = bytearray()  # mic audio not yet sent, < append_bytes
+        self.settings = settings
+        self.session = session
+        self.speaker = speaker
+        self.mic = mic
+        self.controls = controls
+        self.view = view
+        self.clock = clock
+        self.gate = MicGate(push_to_talk=td.type == "none")
+        self.console = ConsoleHandlers(view, [Playback(speaker)])
+        self.talk = TalkHandlers(
+            view=view,
+            speaker=speaker,
+            console=self.console,
+            send=self.send,
+            interrupt_response=td.interrupt_response,
+            event_log=session.event_log,
+            clock=clock,
+        )
+        self.stats = AudioStatsNotes(speaker, mic, session.event_log, clock)
+        session.dispatcher.register(self.console.table())
+        session.dispatcher.register(self.talk.table())
+        session.dispatcher.on(ANY, self._show_server_event)
+
+    async def send(self, event: dict[str, Any]) -> None:
+        await self.session.link.send(event)
+        if event["type"] not in _QUIET_IN_PANE:
+            self.view.event_line("client", event["type"], summarize(event))
+
+    def _show_server_event(self, event: Event) -> None:
+        kind = str(event.get("type", "?"))
+        if kind not in _QUIET_IN_PANE:
+            self.view.event_line("server", kind, summarize(event))
+
+    async def run(self, ui: TalkUi | None) -> None:
+        async with TaskGroup() as tasks:
+            reader = tasks.create_task(pump_events(self.session))
+            ui_task = tasks.create_task(self._run_ui(ui)) if ui is not None else None
+            helpers = []
+            try:
+                await configure(self.session, self.view, self.settings.connection.connect_timeout_s)
+                self.talk.ready()
+                if self.gate.push_to_talk:
+                    self.view.notice("push-to-talk: press the talk key to speak, again to send")
+                helpers.append(tasks.create_task(self._pump_microphone()))
+                helpers.append(tasks.create_task(self._obey_controls()))
+                await self.controls.wait_quit()
+            finally:
+                for task in (reader, *helpers):
+                    task.cancel()
+                if ui is not None and ui_task is not None and not ui_task.done():
+                    ui.exit(0)
+
+    async def _run_ui(self, ui: TalkUi) -> None:
+        try:
+            await ui.run()
+        finally:
+            self.controls.quit()  # the app closed: the conversation is over
+
+    async def _pump_microphone(self) -> None:
+        self.mic.discard_queued()  # captured while connecting: stale, never sent
+        next_level = 0.0
+        async for block in self.mic.blocks():
+            now = self.clock()
+            if now >= next_level:
+                next_level = now + LEVEL_INTERVAL_S
+                self.view.mic_level(pcm.rms_dbfs(block))
+                self.talk.tick()
+                self.stats.note()
+            if not self.gate.open:
+                self.pending.clear()
+                continue
+            self.pending += block
+            if self.gate.capturing:
+                self.gate.captured_ms += pcm.bytes_to_ms(len(block))
+            if len(self.pending) >= self.append_bytes:
+                await self._send_pending()
+
+    async def _send_pending(self) -> None:
+        if self.pending:
+            audio, self.pending = bytes(self.pending), bytearray()
+            await self.send(input_audio_append(audio))
+
+    async def _obey_controls(self) -> None:
+        actions: dict[Command, Callable[[], Awaitable[None]]] = {
+            Command.TOGGLE_MUTE: self._toggle_mute,
+            Command.PTT_DOWN: self._ptt_down,
+            Command.PTT_UP: self._ptt_up,
+        }
+        while True:
+            await actions[await self.controls.next()]()
+
+    async def _toggle_mute(self) -> None:
+        self.gate.muted = not self.gate.muted
+        self.view.set_muted(self.gate.muted)
+
+    async def _ptt_down(self) -> None:
+        await self.talk.interrupt()
+        if not self.gate.push_to_talk or self.gate.capturing:
+            return
+        await self.send(input_audio_clear())
+        self.pending.clear()
+        self.gate.capturing = True
+        self.gate.captured_ms = 0.0
+        if self.talk.turns.speech_started():
+            self.view.set_state(self.talk.turns.state)
+
+    async def _ptt_up(self) -> None:
+        if not self.gate.capturing:
+            return
+        await self._send_pending()  # the end of the turn must reach the buffer before the commit
+        self.gate.capturing = False
+        if self.gate.captured_ms < MIN_PTT_MS:
+            await self.send(input_audio_clear())
+            self.view.notice(f"too short to send (under {MIN_PTT_MS} ms of audio)")
+            if self.talk.turns.turn_abandoned():
+                self.view.set_state(self.talk.turns.state)
+            return
+        await self.send(input_audio_commit())
+        await self.send(response_create())
+        self.talk.user_turn_ended()
+
+
+class AudioStatsNotes:
+    """``audio_stats`` meta notes in the event log: device underruns and overflows, mic drops.
+
+    Written when the counts changed (at most every ``STATS_INTERVAL_S``) and once at the end, so
+    a replay can tell a glitch heard live from one in the network.
+    """
+
+    def __init__(
+        self,
+        speaker: Speaker,
+        mic: Microphone,
+        event_log: EventLogWriter | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.speaker = speaker
+        self.mic = mic
+        self.event_log = event_log
+        self.clock = clock
+        self._last: dict[str, Any] | None = None
+        self._next_at = 0.0
+
+    def snapshot(self) -> dict[str, Any]:
+        out, inp = self.speaker.stats, self.mic.stats
+        return {
+            "playback_underruns": out.underruns,
+            "playback_underrun_ms": round(pcm.samples_to_ms(out.buffer.underrun_samples), 1),
+            "playback_overflows": out.overflows,
+            "late_chunks": out.buffer.late_chunks,
+            "output_underflows": out.output_underflows,
+            "output_overflows": out.output_overflows,
+            "mic_blocks": inp.blocks,
+            "mic_dropped_blocks": inp.dropped_blocks,
+            "input_overflows": inp.input_overflows,
+            "mic_samplerate": inp.samplerate,
+            "output_latency_ms": round(self.speaker.latency_ms, 1),
+        }
+
+    def note(self, *, final: bool = False) -> None:
+        if self.event_log is None:
+            return
+        now = self.clock()
+        if not final and now < self._next_at:
+            return
+        self._next_at = now + STATS_INTERVAL_S
+        counts = self.snapshot()
+        changed = {k: v for k, v in counts.items() if k not in ("mic_blocks",)}
+        if not final and self._last == changed:
+            return
+        self._last = changed
+        self.event_log.note("audio_stats", final=final, **counts)
+
+
+def summarize(event: Mapping[str, Any]) -> str:
+    """A short summary for the event pane: the ids and sizes that matter, never audio."""
+    parts = []
+    for key in ("item_id", "response_id", "audio_end_ms", "audio_start_ms"):
+        value = event.get(key)
+        if value is not None:
+            parts.append(f"{key}={value}")
+    for key in ("delta", "transcript"):
+        value = event.get(key)
+        if isinstance(value, str):
+            parts.append(repr(value[:40]))
+    error = event.get("error")
+    if isinstance(error, Mapping):
+        parts.append(str(error.get("message", ""))[:80])
+    return " ".join(parts)

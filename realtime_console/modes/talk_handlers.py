@@ -1,0 +1,213 @@
+"""The ``talk`` reactions to server events: turn state, latency, transcripts and barge-in.
+
+Registered on the dispatcher next to ``ConsoleHandlers`` (which plays audio and prints text), so
+the same table serves a live session and a replayed log. Barge-in (DESIGN §5): when the server
+hears the user start speaking while assistant audio is playing,
+
+1. the speaker fades out within one device block and drops everything queued;
+2. the response's late audio and transcript deltas are dropped by ``response_id``;
+3. ``response.cancel`` is sent only if the server is still generating that response and the
+   session's ``interrupt_response`` is off (when on, the server cancels it itself, and a second
+   cancel would only earn an error);
+4. ``conversation.item.truncate`` tells the server how much the listener heard: samples played
+   minus the device's output latency, never more than was received, so the model's memory of
+   what it said matches what was actually heard;
+5. the event log gets a ``barge_in`` note and the view shows the transcript cut where the
+   listener stopped hearing it (``protocol.turns.heard_text``).
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from realtime_console.dispatcher import Event, Handler
+from realtime_console.handlers import ConsoleHandlers
+from realtime_console.protocol.client_events import item_truncate, response_cancel
+from realtime_console.protocol.turns import TurnTracker, heard_text
+from realtime_console.ui.view import TalkView
+
+if TYPE_CHECKING:
+    from realtime_console.audio.speaker import PlaybackPosition, Speaker
+    from realtime_console.eventlog import EventLogWriter
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Clock = Callable[[], float]
+
+_KEPT_TRANSCRIPTS = 8  # responses whose transcript may still be cut (playback lags generation)
+
+
+@dataclass(frozen=True)
+class BargeIn:
+    """What one barge-in did (also written to the event log)."""
+
+    response_id: str
+    item_id: str
+    audio_end_ms: int
+    received_ms: float
+    cancelled: bool
+    heard_text: str
+
+
+def _str(event: Event, key: str) -> str:
+    value = event.get(key)
+    return value if isinstance(value, str) else ""
+
+
+class TalkHandlers:
+    def __init__(
+        self,
+        *,
+        view: TalkView,
+        speaker: Speaker,
+        console: ConsoleHandlers,
+        send: Send,
+        interrupt_response: bool,
+        event_log: EventLogWriter | None = None,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self.view = view
+        self.speaker = speaker
+        self.console = console
+        self.send = send
+        self.interrupt_response = interrupt_response
+        self.event_log = event_log
+        self.clock = clock
+        self.turns = TurnTracker()
+        self.barge_ins: list[BargeIn] = []
+        self._transcripts: collections.OrderedDict[str, list[str]] = collections.OrderedDict()
+
+    def table(self) -> dict[str, Handler]:
+        return {
+            "input_audio_buffer.speech_started": self.speech_started,
+            "input_audio_buffer.speech_stopped": self.speech_stopped,
+            "response.created": self.response_created,
+            "response.output_audio.delta": self.audio_delta,
+            "response.output_audio_transcript.delta": self.transcript_delta,
+            "response.done": self.response_done,
+        }
+
+    # ------------------------------------------------------------------ state
+
+    def _set_state_if(self, changed: bool) -> None:
+        if changed:
+            self.view.set_state(self.turns.state)
+
+    def ready(self) -> None:
+        self._set_state_if(self.turns.ready())
+
+    def user_turn_ended(self) -> None:
+        """Push-to-talk released: the turn is committed, the wait for the answer starts."""
+        self._set_state_if(self.turns.speech_stopped(self.clock()))
+
+    def tick(self) -> None:
+        """Called at the level-meter rate: notice when playback has finished."""
+        if not self.speaker.is_playing:
+            self._set_state_if(self.turns.playback_idle())
+
+    # ------------------------------------------------------------------ handlers
+
+    async def speech_started(self, event: Event) -> None:
+        self._set_state_if(self.turns.speech_started())
+        if self.speaker.is_playing:
+            await self.barge_in(server_cancels=self.interrupt_response)
+
+    def speech_stopped(self, event: Event) -> None:
+        self._set_state_if(self.turns.speech_stopped(self.clock()))
+
+    def response_created(self, event: Event) -> None:
+        response = event.get("response")
+        if isinstance(response, dict) and isinstance(response.get("id"), str):
+            self.turns.response_created(response["id"])
+
+    def audio_delta(self, event: Event) -> None:
+        response_id = _str(event, "response_id")
+        if response_id in self.console.dropped_responses:
+            return
+        changed, latency = self.turns.audio(response_id, self.clock())
+        self._set_state_if(changed)
+        if latency is not None:
+            self.view.turn_latency(latency)
+
+    def transcript_delta(self, event: Event) -> None:
+        response_id = _str(event, "response_id")
+        if response_id in self.console.dropped_responses:
+            return
+        parts = self._transcripts.get(response_id)
+        if parts is None:
+            parts = self._transcripts[response_id] = []
+            while len(self._transcripts) > _KEPT_TRANSCRIPTS:
+                self._transcripts.popitem(last=False)
+        parts.append(_str(event, "delta"))
+
+    def response_done(self, event: Event) -> None:
+        response = event.get("response")
+        response_id = str(response.get("id", "")) if isinstance(response, dict) else ""
+        self._set_state_if(self.turns.response_done(response_id, self.speaker.is_playing))
+
+    # ------------------------------------------------------------------ barge-in
+
+    async def interrupt(self) -> BargeIn | None:
+        """A manual barge-in (push-to-talk pressed while the assistant speaks): the server heard
+        no speech, so it cancels nothing itself."""
+        if self.speaker.is_playing:
+            return await self.barge_in(server_cancels=False)
+        await self._cancel_generating()
+        return None
+
+    async def barge_in(self, *, server_cancels: bool) -> BargeIn | None:
+        position = self.speaker.interrupt()
+        if position is None:
+            return None
+        self.console.dropped_responses.add(position.response_id)
+        cancelled = False
+        if not server_cancels and self.turns.is_generating(position.response_id):
+            await self.send(response_cancel(position.response_id))
+            cancelled = True
+        audio_end_ms = _audio_end_ms(position)
+        await self.send(item_truncate(position.item_id, audio_end_ms))
+        text = heard_text(
+            "".join(self._transcripts.get(position.response_id, ())),
+            audio_end_ms,
+            position.received_ms,
+        )
+        done = BargeIn(
+            response_id=position.response_id,
+            item_id=position.item_id,
+            audio_end_ms=audio_end_ms,
+            received_ms=position.received_ms,
+            cancelled=cancelled,
+            heard_text=text,
+        )
+        self.barge_ins.append(done)
+        del self.barge_ins[:-16]  # the last few, for tests and the summary; never unbounded
+        if self.event_log is not None:
+            self.event_log.note(
+                "barge_in",
+                response_id=done.response_id,
+                item_id=done.item_id,
+                audio_end_ms=done.audio_end_ms,
+                received_ms=round(done.received_ms, 1),
+                played_ms=round(position.played_ms, 1),
+                output_latency_ms=round(self.speaker.latency_ms, 1),
+                cancel_sent=cancelled,
+            )
+        self.view.assistant_cut(done.response_id, text, audio_end_ms)
+        return done
+
+    async def _cancel_generating(self) -> None:
+        """A manual interrupt before any audio played: stop responses still being generated."""
+        for response_id in sorted(self.turns.generating):
+            if response_id in self.console.dropped_responses:
+                continue
+            self.console.dropped_responses.add(response_id)
+            self.speaker.drop_response(response_id)
+            await self.send(response_cancel(response_id))
+
+
+def _audio_end_ms(position: PlaybackPosition) -> int:
+    """What the listener heard, in whole ms, never more than the audio received."""
+    return max(0, min(position.heard_ms, int(position.received_ms)))

@@ -1,0 +1,153 @@
+"""``--types PATTERN``: one line per matching event, for reading a log like a packet trace.
+
+A line is ``#INDEX  T  DIR  TYPE  SUMMARY``, e.g.::
+
+    #42     3.217s  server  response.output_audio.delta  resp_1/item_2 4800 B (100 ms)
+
+Patterns are ``fnmatch`` globs on the GA event type, comma-separated (``response.*,error``); a
+pattern may be prefixed with a direction (``client:*``, ``meta:*``). Summaries come from a table
+keyed by type; an event type without an entry shows its ids.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from realtime_console.eventlog import LogRecord, audio_byte_count
+from realtime_console.protocol import pcm
+
+_DIRECTIONS = ("client", "server", "meta")
+_TEXT_LIMIT = 60
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    direction: str | None
+    glob: str
+
+    def matches(self, direction: str, event_type: str) -> bool:
+        if self.direction is not None and self.direction != direction:
+            return False
+        return fnmatch.fnmatchcase(event_type, self.glob)
+
+
+class TypeFilter:
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+        self._patterns = [_parse(part.strip()) for part in spec.split(",") if part.strip()]
+
+    def matches(self, record: LogRecord) -> bool:
+        event_type = str(record.event.get("type", ""))
+        return any(p.matches(record.dir, event_type) for p in self._patterns)
+
+
+def _parse(part: str) -> _Pattern:
+    head, sep, rest = part.partition(":")
+    if sep and head in _DIRECTIONS:
+        return _Pattern(head, rest or "*")
+    return _Pattern(None, part)
+
+
+def _clip(text: str) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= _TEXT_LIMIT else text[: _TEXT_LIMIT - 1] + "…"
+
+
+def _ids(event: Mapping[str, Any]) -> str:
+    parts = [str(event[k]) for k in ("response_id", "item_id") if isinstance(event.get(k), str)]
+    return "/".join(parts)
+
+
+def _audio(event: Mapping[str, Any]) -> str:
+    n = audio_byte_count(event)
+    return f"{_ids(event)} {n} B ({pcm.bytes_to_ms(n):.0f} ms)".strip()
+
+
+def _text_delta(event: Mapping[str, Any]) -> str:
+    return f"{_ids(event)} {_clip(str(event.get('delta', '')))!r}"
+
+
+def _transcript(event: Mapping[str, Any]) -> str:
+    return f"{_ids(event)} {_clip(str(event.get('transcript', '')))!r}"
+
+
+def _response(event: Mapping[str, Any]) -> str:
+    response = event.get("response")
+    response = response if isinstance(response, Mapping) else {}
+    usage = response.get("usage")
+    tokens = usage.get("total_tokens") if isinstance(usage, Mapping) else None
+    extra = f" {tokens} tokens" if tokens is not None else ""
+    return f"{response.get('id', '?')} {response.get('status', '')}{extra}".strip()
+
+
+def _error(event: Mapping[str, Any]) -> str:
+    error = event.get("error")
+    error = error if isinstance(error, Mapping) else {}
+    code = error.get("code") or error.get("type") or "unknown"
+    return f"[{code}] {_clip(str(error.get('message', '')))}"
+
+
+def _speech(event: Mapping[str, Any]) -> str:
+    ms = event.get("audio_start_ms", event.get("audio_end_ms"))
+    return f"{event.get('item_id', '')} at {ms} ms".strip()
+
+
+def _truncate(event: Mapping[str, Any]) -> str:
+    return f"{event.get('item_id', '?')} audio_end_ms={event.get('audio_end_ms')}"
+
+
+def _item(event: Mapping[str, Any]) -> str:
+    item = event.get("item")
+    item = item if isinstance(item, Mapping) else {}
+    texts = [
+        str(part.get("text") or part.get("transcript") or "")
+        for part in item.get("content") or ()
+        if isinstance(part, Mapping)
+    ]
+    text = " ".join(t for t in texts if t)
+    who = f"{item.get('id', '')} {item.get('role', item.get('type', ''))}".strip()
+    return f"{who} {_clip(text)!r}" if text else who
+
+
+def _meta(event: Mapping[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in event.items() if k != "type")
+
+
+_SUMMARIES: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
+    "input_audio_buffer.append": _audio,
+    "response.output_audio.delta": _audio,
+    "response.output_audio_transcript.delta": _text_delta,
+    "response.output_text.delta": _text_delta,
+    "conversation.item.input_audio_transcription.delta": _text_delta,
+    "conversation.item.input_audio_transcription.completed": _transcript,
+    "response.output_audio_transcript.done": _transcript,
+    "response.created": _response,
+    "response.done": _response,
+    "error": _error,
+    "input_audio_buffer.speech_started": _speech,
+    "input_audio_buffer.speech_stopped": _speech,
+    "conversation.item.truncate": _truncate,
+    "conversation.item.truncated": _truncate,
+    "conversation.item.create": _item,
+    "conversation.item.added": _item,
+    "conversation.item.done": _item,
+}
+
+
+def summarize(record: LogRecord) -> str:
+    event = record.event
+    if record.dir == "meta":
+        return _meta(event)
+    describe = _SUMMARIES.get(str(event.get("type", "")), _ids)
+    return describe(event)
+
+
+def format_line(record: LogRecord) -> str:
+    t = "-" if record.t is None else f"{record.t:.3f}s"
+    return (
+        f"#{record.index:<6} {t:>10}  {record.dir:<6}  {record.event.get('type', '?')}  "
+        f"{summarize(record)}"
+    ).rstrip()

@@ -1,0 +1,129 @@
+"""One streaming pass over a log: pacing, the transcript (or event lines), audio, and the outputs
+computed from it (summary, WAV, timeline), each fed every record inside the window."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TextIO
+
+from realtime_console.eventlog import LogRecord, ReadReport, read_log, scan_log
+from realtime_console.replay.event_lines import TypeFilter
+from realtime_console.replay.pacing import Pacer
+from realtime_console.replay.player import ReplayPlayer, SilentView
+from realtime_console.replay.summary import Summary, SummaryBuilder
+from realtime_console.replay.summary_table import render_json, render_table
+from realtime_console.replay.window import Window
+from realtime_console.ui.view import ConsoleView
+
+if TYPE_CHECKING:
+    from realtime_console.audio.playback import Playback
+    from realtime_console.replay.wav_render import WavStats
+
+
+class Observer(Protocol):
+    def feed(self, record: LogRecord) -> None: ...
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    speed: float | None = 1.0  # None: as fast as possible
+    window: Window = Window()
+    types: str | None = None
+    transcript: bool = True  # render the conversation (off for --json, and for --types)
+    summary: bool = False
+    json: bool = False
+    wav: Path | None = None
+    timeline: Path | None = None
+
+
+@dataclass
+class ReplayResult:
+    summary: Summary
+    report: ReadReport
+    wav: WavStats | None = None
+
+
+def _origin(path: str | os.PathLike[str], window: Window) -> float:
+    """Time 0 of the WAV: the session start, or the first record of the window."""
+    if window.start is None:
+        return 0.0
+    for record in read_log(path):
+        if window.contains(record):
+            return record.t or 0.0
+    return 0.0
+
+
+async def run_replay(
+    path: str | os.PathLike[str],
+    options: ReplayOptions,
+    *,
+    view: ConsoleView,
+    playback: Playback | None = None,
+    out: TextIO | None = None,
+    notice: Callable[[str], None] | None = None,
+) -> ReplayResult:
+    out = out if out is not None else sys.stdout
+    say = notice if notice is not None else view.notice
+
+    def write_line(text: str) -> None:
+        out.write(text + "\n")
+        out.flush()
+
+    shown_view: ConsoleView = view if options.transcript else SilentView(say)
+    type_filter = TypeFilter(options.types) if options.types else None
+    player = ReplayPlayer(
+        shown_view, playback=playback, type_filter=type_filter, write_line=write_line
+    )
+    builder = SummaryBuilder()
+    observers: list[Observer] = [builder]
+    renderer = None
+    if options.wav is not None:
+        from realtime_console.replay.wav_render import (
+            CUT_NEEDLES,
+            StereoWavRenderer,
+            collect_cuts,
+        )
+
+        cuts = collect_cuts(scan_log(path, CUT_NEEDLES))
+        renderer = StereoWavRenderer(options.wav, cuts, origin_t=_origin(path, options.window))
+        observers.append(renderer)
+    collector = None
+    if options.timeline is not None:
+        from realtime_console.replay.timeline import TimelineCollector, check_available
+
+        check_available()
+        collector = TimelineCollector()
+        observers.append(collector)
+
+    report = ReadReport()
+    pacer = Pacer(options.speed)
+    wav_stats = None
+    try:
+        for record in read_log(path, report):
+            if options.window.after_end(record):
+                break
+            if options.window.before_start(record):
+                continue
+            await pacer.wait_for(record.t)
+            for observer in observers:
+                observer.feed(record)
+            await player.feed(record)
+        if playback is not None:
+            await playback.drain()
+    finally:
+        if renderer is not None:
+            wav_stats = renderer.close()
+    summary = builder.summary()
+    if collector is not None:
+        from realtime_console.replay.timeline import render_timeline
+
+        render_timeline(options.timeline or Path(), collector, summary.turns, title=str(path))
+    if options.json:
+        write_line(render_json(summary, log=str(path), bad_lines=report.bad_line_count))
+    elif options.summary:
+        write_line(render_table(summary))
+    return ReplayResult(summary, report, wav_stats)

@@ -1,0 +1,332 @@
+"""``--summary`` / ``--json``: the session as turns, with where the time went.
+
+A turn is one user input and the response to it. The input is speech (the server's
+``speech_started`` … ``speech_stopped``), an audio buffer committed by the client (push-to-talk),
+or a user message item created by the client (typed text); a response that no new input preceded
+makes a turn of its own (input ``none``). Every latency is measured from the turn's *input end*:
+``speech_stopped`` for speech, the commit for push-to-talk, the ``conversation.item.create`` for
+text, the ``response.create`` for input ``none``. Times are the log's ``t`` (the console's clock
+when the event was sent or received). docs/event-log.md defines every figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from realtime_console.eventlog import LogRecord, audio_byte_count
+from realtime_console.protocol import pcm
+
+
+@dataclass
+class Turn:
+    number: int
+    input: str  # speech | audio | text | none
+    input_end_t: float | None = None
+    user_speech_ms: float | None = None
+    user_text: str | None = None
+    response_id: str | None = None
+    response_created_ms: float | None = None
+    first_audio_ms: float | None = None
+    response_done_ms: float | None = None
+    status: str | None = None
+    audio_bytes: int = 0
+    truncated_at_ms: int | None = None  # audio_end_ms of the truncate (the listener's cut)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    total_tokens: int | None = None
+    errors: list[str] = field(default_factory=list)
+    speech_start_t: float | None = None  # for the timeline
+
+    @property
+    def audio_generated_s(self) -> float:
+        return pcm.bytes_to_ms(self.audio_bytes) / 1000.0
+
+    @property
+    def audio_heard_s(self) -> float:
+        if self.truncated_at_ms is None:
+            return self.audio_generated_s
+        return min(self.audio_generated_s, self.truncated_at_ms / 1000.0)
+
+    def as_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        del out["speech_start_t"]
+        out["audio_generated_s"] = round(self.audio_generated_s, 3)
+        out["audio_heard_s"] = round(self.audio_heard_s, 3)
+        del out["audio_bytes"]
+        return out
+
+
+@dataclass
+class Totals:
+    turns: int
+    user_speech_s: float
+    audio_generated_s: float
+    audio_heard_s: float
+    truncated_turns: int
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    errors: int
+    first_audio_ms_median: float | None
+    first_audio_ms_p90: float | None
+    first_audio_ms_max: float | None
+    duration_s: float
+    events: int
+    reconnects: int
+    underruns: int
+
+
+@dataclass
+class Summary:
+    turns: list[Turn]
+    totals: Totals
+    session_errors: list[str]  # errors before the first turn
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "turns": [turn.as_json() for turn in self.turns],
+            "totals": asdict(self.totals),
+            "session_errors": self.session_errors,
+        }
+
+
+def _ms(later: float | None, earlier: float | None) -> float | None:
+    if later is None or earlier is None:
+        return None
+    return round((later - earlier) * 1000.0, 1)
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[rank]
+
+
+def user_text_of(item: Mapping[str, Any]) -> str | None:
+    parts = [
+        str(part.get("text"))
+        for part in item.get("content") or ()
+        if isinstance(part, Mapping) and part.get("type") == "input_text" and part.get("text")
+    ]
+    return " ".join(parts) if parts else None
+
+
+class SummaryBuilder:
+    """Fed every record in order (``feed``), then ``summary()``. Keeps per-turn figures only."""
+
+    def __init__(self) -> None:
+        self.turns: list[Turn] = []
+        self._by_response: dict[str, Turn] = {}
+        self._by_item: dict[str, Turn] = {}  # assistant item → its turn (for truncations)
+        self._first_audio_t: dict[str, float] = {}
+        self._speech: Turn | None = None  # a speech turn whose speech has not stopped yet
+        self._open: Turn | None = None  # the newest turn still waiting for its response
+        self._appended = 0  # audio bytes appended since the last commit/clear
+        self._response_create_t: float | None = None
+        self._barge_ins: dict[str, int] = {}  # item_id → audio_end_ms from meta notes
+        self._session_errors: list[str] = []
+        self._first_t: float | None = None
+        self._last_t: float | None = None
+        self._events = 0
+        self._reconnects = 0
+        self._underruns = 0
+        self._handlers: Mapping[tuple[str, str], Callable[[Mapping[str, Any], float | None], None]]
+        self._handlers = {
+            ("server", "input_audio_buffer.speech_started"): self._speech_started,
+            ("server", "input_audio_buffer.speech_stopped"): self._speech_stopped,
+            ("server", "input_audio_buffer.committed"): self._committed,
+            ("server", "input_audio_buffer.cleared"): self._cleared,
+            ("client", "input_audio_buffer.append"): self._append,
+            ("client", "input_audio_buffer.clear"): self._cleared,
+            ("client", "conversation.item.create"): self._item_create,
+            ("client", "response.create"): self._response_create,
+            ("server", "response.created"): self._response_created,
+            ("server", "response.output_item.added"): self._output_item,
+            ("server", "response.output_audio.delta"): self._audio_delta,
+            ("server", "response.done"): self._response_done,
+            ("server", "error"): self._error,
+            ("client", "conversation.item.truncate"): self._truncate,
+            ("meta", "barge_in"): self._barge_in,
+            ("meta", "reconnect"): self._reconnect,
+            ("meta", "underrun"): self._underrun,
+        }
+
+    def feed(self, record: LogRecord) -> None:
+        self._events += 1
+        if record.t is not None:
+            self._first_t = record.t if self._first_t is None else self._first_t
+            self._last_t = record.t
+        handler = self._handlers.get((record.dir, str(record.event.get("type", ""))))
+        if handler is not None:
+            handler(record.event, record.t)
+
+    def feed_all(self, records: Iterable[LogRecord]) -> SummaryBuilder:
+        for record in records:
+            self.feed(record)
+        return self
+
+    # -------------------------------------------------------------------- user input
+
+    def _new_turn(self, kind: str) -> Turn:
+        turn = Turn(number=len(self.turns) + 1, input=kind)
+        self.turns.append(turn)
+        self._open = turn
+        return turn
+
+    def _speech_started(self, event: Mapping[str, Any], t: float | None) -> None:
+        turn = self._new_turn("speech")
+        turn.speech_start_t = t
+        start = event.get("audio_start_ms")
+        turn.user_speech_ms = float(start) if isinstance(start, int | float) else None
+        self._speech = turn
+
+    def _speech_stopped(self, event: Mapping[str, Any], t: float | None) -> None:
+        turn = self._speech
+        if turn is None:
+            return
+        end = event.get("audio_end_ms")
+        start = turn.user_speech_ms
+        turn.user_speech_ms = (
+            float(end) - start if isinstance(end, int | float) and start is not None else None
+        )
+        turn.input_end_t = t
+        self._speech = None
+
+    def _committed(self, event: Mapping[str, Any], t: float | None) -> None:
+        open_turn = self._open
+        if self._speech is not None:
+            # Committed before the server heard the speech stop (a client commit mid-speech).
+            self._speech_stopped({}, t)
+        elif not (
+            open_turn is not None and open_turn.input == "speech" and open_turn.response_id is None
+        ):
+            # Not the commit that follows server VAD's speech_stopped: push-to-talk.
+            turn = self._new_turn("audio")
+            turn.user_speech_ms = round(pcm.bytes_to_ms(self._appended), 1)
+            turn.input_end_t = t
+        self._appended = 0
+
+    def _cleared(self, event: Mapping[str, Any], t: float | None) -> None:
+        self._appended = 0
+
+    def _append(self, event: Mapping[str, Any], t: float | None) -> None:
+        self._appended += audio_byte_count(event)
+
+    def _item_create(self, event: Mapping[str, Any], t: float | None) -> None:
+        item = event.get("item")
+        if not isinstance(item, Mapping) or item.get("role") != "user":
+            return
+        turn = self._new_turn("text")
+        turn.user_text = user_text_of(item)
+        turn.input_end_t = t
+
+    # -------------------------------------------------------------------- responses
+
+    def _response_create(self, event: Mapping[str, Any], t: float | None) -> None:
+        self._response_create_t = t
+
+    def _response_created(self, event: Mapping[str, Any], t: float | None) -> None:
+        response = event.get("response")
+        response_id = str(response.get("id", "")) if isinstance(response, Mapping) else ""
+        turn = self._open
+        if turn is None or turn.response_id is not None:
+            turn = self._new_turn("none")
+            turn.input_end_t = self._response_create_t if self._response_create_t else t
+        turn.response_id = response_id
+        turn.response_created_ms = _ms(t, turn.input_end_t)
+        self._by_response[response_id] = turn
+        self._open = turn
+
+    def _turn_of(self, event: Mapping[str, Any]) -> Turn | None:
+        return self._by_response.get(str(event.get("response_id", "")))
+
+    def _output_item(self, event: Mapping[str, Any], t: float | None) -> None:
+        turn = self._turn_of(event)
+        item = event.get("item")
+        if turn is not None and isinstance(item, Mapping) and isinstance(item.get("id"), str):
+            self._by_item[item["id"]] = turn
+
+    def _audio_delta(self, event: Mapping[str, Any], t: float | None) -> None:
+        turn = self._turn_of(event)
+        if turn is None:
+            return
+        if turn.first_audio_ms is None:
+            turn.first_audio_ms = _ms(t, turn.input_end_t)
+        turn.audio_bytes += audio_byte_count(event)
+        item_id = event.get("item_id")
+        if isinstance(item_id, str):
+            self._by_item.setdefault(item_id, turn)
+
+    def _response_done(self, event: Mapping[str, Any], t: float | None) -> None:
+        response = event.get("response")
+        if not isinstance(response, Mapping):
+            return
+        turn = self._by_response.get(str(response.get("id", "")))
+        if turn is None:
+            return
+        turn.response_done_ms = _ms(t, turn.input_end_t)
+        turn.status = str(response.get("status", "")) or None
+        usage = response.get("usage")
+        if isinstance(usage, Mapping):
+            for key in ("input_tokens", "output_tokens", "total_tokens"):
+                value = usage.get(key)
+                if isinstance(value, int):
+                    setattr(turn, key, value)
+
+    def _error(self, event: Mapping[str, Any], t: float | None) -> None:
+        error = event.get("error")
+        error = error if isinstance(error, Mapping) else {}
+        text = f"{error.get('code') or error.get('type') or 'unknown'}: {error.get('message', '')}"
+        target = self.turns[-1].errors if self.turns else self._session_errors
+        target.append(text)
+
+    # -------------------------------------------------------------------- console marks
+
+    def _truncate(self, event: Mapping[str, Any], t: float | None) -> None:
+        turn = self._by_item.get(str(event.get("item_id", "")))
+        end = event.get("audio_end_ms")
+        if turn is not None and isinstance(end, int):
+            turn.truncated_at_ms = end  # the client's own truncate is authoritative
+
+    def _barge_in(self, event: Mapping[str, Any], t: float | None) -> None:
+        end = event.get("audio_end_ms")
+        turn = self._by_item.get(str(event.get("item_id", ""))) or self._by_response.get(
+            str(event.get("response_id", ""))
+        )
+        if turn is not None and isinstance(end, int) and turn.truncated_at_ms is None:
+            turn.truncated_at_ms = end
+
+    def _reconnect(self, event: Mapping[str, Any], t: float | None) -> None:
+        self._reconnects += 1
+
+    def _underrun(self, event: Mapping[str, Any], t: float | None) -> None:
+        count = event.get("count")
+        self._underruns += count if isinstance(count, int) and count > 0 else 1
+
+    # -------------------------------------------------------------------- result
+
+    def summary(self) -> Summary:
+        latencies = [t.first_audio_ms for t in self.turns if t.first_audio_ms is not None]
+        totals = Totals(
+            turns=len(self.turns),
+            user_speech_s=round(sum(t.user_speech_ms or 0.0 for t in self.turns) / 1000.0, 3),
+            audio_generated_s=round(sum(t.audio_generated_s for t in self.turns), 3),
+            audio_heard_s=round(sum(t.audio_heard_s for t in self.turns), 3),
+            truncated_turns=sum(1 for t in self.turns if t.truncated_at_ms is not None),
+            input_tokens=sum(t.input_tokens or 0 for t in self.turns),
+            output_tokens=sum(t.output_tokens or 0 for t in self.turns),
+            total_tokens=sum(t.total_tokens or 0 for t in self.turns),
+            errors=len(self._session_errors) + sum(len(t.errors) for t in self.turns),
+            first_audio_ms_median=_percentile(latencies, 0.5),
+            first_audio_ms_p90=_percentile(latencies, 0.9),
+            first_audio_ms_max=max(latencies) if latencies else None,
+            duration_s=round((self._last_t or 0.0) - (self._first_t or 0.0), 3),
+            events=self._events,
+            reconnects=self._reconnects,
+            underruns=self._underruns,
+        )
+        return Summary(list(self.turns), totals, list(self._session_errors))

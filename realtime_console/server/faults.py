@@ -1,0 +1,174 @@
+"""Fault injection: network cuts, delays, bad frames and refusals, on request and reproducibly.
+
+``FaultPlan`` says what should go wrong; it is the same for ``ServerOptions(faults=...)`` in
+tests and ``serve --faults SPEC`` on the command line. ``FaultInjector`` is one connection's
+pure state: the pump asks it what to do with each server event and carries out the ``Action``s
+it returns (send a frame, sleep, abort the TCP connection, stall). Jitter comes from a
+``random.Random`` seeded by ``seed`` and the connection's number, so a run is repeatable.
+
+Spec syntax: comma-separated ``name=value`` pairs, for example
+``drop_after=40,delay_ms=50,jitter_ms=30,malformed_at=5,unknown_at=3,error_at=7,refuse=2,seed=1``.
+
+- ``drop_after=N``   after the N-th server event, abort the TCP connection (no close frame: the
+                     client sees 1006, as after a network cut)
+- ``drop_at=TYPE``   abort instead of sending the first event of TYPE
+- ``delay_ms=MS``    hold every delta event (``*.delta``) MS milliseconds before sending it
+- ``jitter_ms=MS``   plus a random 0..MS milliseconds
+- ``malformed_at=N`` send a frame that is not JSON just before the N-th server event
+- ``unknown_at=N``   send an event of unknown type (``local.fault.unknown``) before the N-th
+- ``error_at=N``     send a ``server_error`` ``error`` event before the N-th
+- ``refuse=N``       refuse the first N WebSocket handshakes with HTTP 503
+- ``stall_after=N``  after the N-th server event, send nothing more (the socket stays open)
+- ``seed=N``         seed for the jitter (default 0)
+
+Event counts are per connection and start at 1 with ``session.created``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from realtime_console.errors import ConfigError
+
+UNKNOWN_EVENT_TYPE = "local.fault.unknown"
+MALFORMED_FRAME = '{"type": "response.output_audio.delta", "delta": '  # cut short: not JSON
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaultPlan:
+    drop_after: int | None = None
+    drop_at: str | None = None
+    delay_ms: float = 0.0
+    jitter_ms: float = 0.0
+    malformed_at: int | None = None
+    unknown_at: int | None = None
+    error_at: int | None = None
+    refuse: int = 0
+    stall_after: int | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                raise ConfigError(f"--faults: {field.name} must be >= 0, got {value}")
+        for name in ("drop_after", "malformed_at", "unknown_at", "error_at", "stall_after"):
+            if getattr(self, name) == 0:
+                raise ConfigError(f"--faults: {name} counts events from 1, got 0")
+
+    @property
+    def active(self) -> bool:
+        return self != FaultPlan(seed=self.seed)
+
+    @classmethod
+    def parse(cls, spec: str) -> FaultPlan:
+        """``name=value,...`` → a plan; any mistake is a ``ConfigError`` naming ``--faults``."""
+        values: dict[str, Any] = {}
+        kinds = {field.name: str(field.type) for field in dataclasses.fields(cls)}
+        for pair in filter(None, (part.strip() for part in spec.split(","))):
+            name, sep, raw = pair.partition("=")
+            name, raw = name.strip(), raw.strip()
+            if not sep or not raw:
+                raise ConfigError(f"--faults: expected name=value, got {pair!r}")
+            if name not in kinds:
+                raise ConfigError(
+                    f"--faults: unknown fault {name!r} (known: {', '.join(sorted(kinds))})"
+                )
+            if name in values:
+                raise ConfigError(f"--faults: {name} given twice")
+            values[name] = _convert(name, raw, kinds[name])
+        return cls(**values)
+
+
+def _convert(name: str, raw: str, kind: str) -> Any:
+    if "str" in kind:
+        return raw
+    try:
+        return float(raw) if "float" in kind else int(raw)
+    except ValueError:
+        expected = "a number" if "float" in kind else "a whole number"
+        raise ConfigError(f"--faults: {name} must be {expected}, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Send:
+    frame: str
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Abort:
+    """Cut the TCP connection without a close frame."""
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Send nothing more on this connection."""
+
+
+Action = Send | Sleep | Abort | Stall
+
+
+def encode(event: dict[str, Any]) -> str:
+    return json.dumps(event, separators=(",", ":"))
+
+
+class FaultInjector:
+    """One connection's faults: turns each outgoing event into the actions that carry it out."""
+
+    def __init__(self, plan: FaultPlan, connection_number: int = 0) -> None:
+        self.plan = plan
+        self._rng = random.Random(plan.seed * 1_000_003 + connection_number)
+        self._count = 0  # server events handled so far (injected frames not included)
+        self._dead = False
+
+    def actions(self, event: dict[str, Any]) -> list[Action]:
+        if self._dead:
+            return []
+        plan = self.plan
+        self._count += 1
+        n = self._count
+        if plan.drop_at is not None and event.get("type") == plan.drop_at:
+            return self._die(Abort())
+        out: list[Action] = []
+        if n == plan.malformed_at:
+            out.append(Send(MALFORMED_FRAME))
+        if n == plan.unknown_at:
+            out.append(Send(encode({"type": UNKNOWN_EVENT_TYPE, "event_id": "event_fault"})))
+        if n == plan.error_at:
+            out.append(Send(encode(_server_error())))
+        if str(event.get("type", "")).endswith(".delta") and (plan.delay_ms or plan.jitter_ms):
+            jitter = self._rng.uniform(0.0, plan.jitter_ms) if plan.jitter_ms else 0.0
+            out.append(Sleep((plan.delay_ms + jitter) / 1000.0))
+        out.append(Send(encode(event)))
+        if n == plan.drop_after:
+            out += self._die(Abort())
+        elif n == plan.stall_after:
+            out += self._die(Stall())
+        return out
+
+    def _die(self, action: Action) -> list[Action]:
+        self._dead = True
+        return [action]
+
+
+def _server_error() -> dict[str, Any]:
+    return {
+        "type": "error",
+        "event_id": "event_fault_error",
+        "error": {
+            "type": "server_error",
+            "code": "server_error",
+            "message": "The server had an error while processing your request (injected fault).",
+            "param": None,
+            "event_id": None,
+        },
+    }

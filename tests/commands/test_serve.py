@@ -1,0 +1,123 @@
+"""``serve``: the server as a real process, its flags, and its one-line configuration errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from openai import AsyncOpenAI
+from websockets.exceptions import ConnectionClosedError, InvalidStatus
+
+from realtime_console.server.espeak import espeak_available
+from tests.conftest import assert_no_traceback, clean_env, restore_sigint, run_console
+
+KEY = "serve-test-key-0123456789"
+
+
+@asynccontextmanager
+async def serving(*flags: str) -> AsyncIterator[tuple[int, list[str]]]:
+    """``serve --port 0`` as a process; yields its port and the stderr lines read so far."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "realtime_console", "serve", "--port", "0", "--api-key", KEY,
+        *flags,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=clean_env(),
+        preexec_fn=restore_sigint,
+    )  # fmt: skip
+    assert process.stderr is not None
+    lines: list[str] = []
+    try:
+        while True:
+            line = (await asyncio.wait_for(process.stderr.readline(), 20)).decode()
+            assert line, f"serve exited early: {lines}"
+            lines.append(line)
+            if found := re.search(r"listening on http://127\.0\.0\.1:(\d+)", line):
+                break
+        yield int(found.group(1)), lines
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+            _, rest = await asyncio.wait_for(process.communicate(), 20)
+            lines.append(rest.decode())
+    assert process.returncode == 130, lines
+    assert "Traceback" not in "".join(lines)
+
+
+def client(port: int) -> AsyncOpenAI:
+    return AsyncOpenAI(websocket_base_url=f"ws://127.0.0.1:{port}/openai/v1", api_key=KEY)
+
+
+async def test_serve_with_faults_refuses_then_drops() -> None:
+    async with serving("--faults", "refuse=1,drop_after=2", "--voice-engine", "synthetic") as (
+        port,
+        lines,
+    ):
+        assert any("fault injection on: refuse=1,drop_after=2" in line for line in lines)
+        with pytest.raises(InvalidStatus) as refused:
+            async with client(port).realtime.connect(model="m"):
+                pass
+        assert refused.value.response.status_code == 503
+        async with client(port).realtime.connect(model="m") as connection:
+            first = json.loads(await asyncio.wait_for(connection.recv_bytes(), 5))
+            assert first["type"] == "session.created"
+            await connection.conversation.item.create(
+                item={"type": "message", "role": "user",
+                      "content": [{"type": "input_text", "text": "hi"}]}
+            )  # fmt: skip
+            await asyncio.wait_for(connection.recv_bytes(), 5)
+            with pytest.raises(ConnectionClosedError) as cut:
+                await asyncio.wait_for(connection.recv_bytes(), 5)
+            assert cut.value.rcvd is None
+
+
+@pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
+async def test_serve_speaks_with_espeak_by_default() -> None:
+    async with serving("--realtime-factor", "inf") as (port, _):
+        async with client(port).realtime.connect(model="m") as connection:
+            await connection.response.create()
+            audio = 0
+            while True:
+                event = json.loads(await asyncio.wait_for(connection.recv_bytes(), 10))
+                if event["type"] == "response.output_audio.delta":
+                    audio += len(event["delta"]) * 3 // 4
+                if event["type"] == "response.done":
+                    break
+    # "Hello, this is the local realtime server." in eSpeak NG: a couple of seconds; the
+    # synthetic voice would take 41 characters × 60 ms + pauses = 2.94 s exactly.
+    assert 1.0 < audio / 48_000 < 5.0
+    assert audio != round(2.94 * 48_000)
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--faults", "explode=1"], "--faults: unknown fault 'explode'"),
+        (["--faults", "drop_after=soon"], "--faults: drop_after must be a whole number"),
+        (["--realtime-factor", "0"], "--realtime-factor: must be > 0"),
+        (["--voice-engine", "opera"], "--voice-engine"),
+    ],
+)
+async def test_bad_flags_are_one_line_and_exit_2(flags: list[str], message: str) -> None:
+    run = await run_console("serve", "--port", "0", "--api-key", KEY, *flags)
+    assert run.code == 2, run
+    assert message in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert_no_traceback(run)
+
+
+async def test_non_loopback_bind_warns_and_a_failed_bind_names_the_flags() -> None:
+    # 192.0.2.1 (TEST-NET-1) is on no interface: the warning comes, then the bind fails.
+    run = await run_console("serve", "--host", "192.0.2.1", "--port", "0", "--api-key", KEY)
+    assert "local server binds 192.0.2.1: anyone who can reach it" in run.stderr
+    assert run.code == 2, run
+    assert "--host/--port: cannot listen on 192.0.2.1:0: cannot assign requested address" in (
+        run.stderr
+    )
+    assert_no_traceback(run)

@@ -1,0 +1,264 @@
+"""``talk`` end to end on fake sound devices: the real talk loop, the real SDK client and the real
+local server (its energy VAD) over a WebSocket; the devices are the package's realtime fakes."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from realtime_console.audio.fakestream import FakeInputStream, FakeOutputStream
+from realtime_console.config import ConnectionSettings, LogSettings, Settings
+from realtime_console.errors import AudioDeviceError
+from realtime_console.eventlog import read_log
+from realtime_console.modes.talk import AudioBackend, run_talk
+from realtime_console.modes.talk_controls import TalkCommands
+from realtime_console.redact import Redactor
+from realtime_console.ui.view import TalkState
+from tests.modes.test_talk_handlers import RecordingView
+
+RATE = 24000
+
+
+def tone(ms: int, amplitude: int = 9000, hz: float = 220.0) -> bytes:
+    t = np.arange(RATE * ms // 1000) / RATE
+    return (np.sin(2 * np.pi * hz * t) * amplitude).astype("<i2").tobytes()
+
+
+def silence(ms: int) -> bytes:
+    return bytes(RATE * ms // 1000 * 2)
+
+
+class Devices:
+    def __init__(self) -> None:
+        self.inputs: list[FakeInputStream] = []
+        self.outputs: list[FakeOutputStream] = []
+
+    def backend(self) -> AudioBackend:
+        def output(**kwargs: Any) -> FakeOutputStream:
+            self.outputs.append(FakeOutputStream(**kwargs, realtime=True))
+            return self.outputs[-1]
+
+        def input_(**kwargs: Any) -> FakeInputStream:
+            self.inputs.append(FakeInputStream(**kwargs, realtime=True))
+            return self.inputs[-1]
+
+        return AudioBackend(output_factory=output, input_factory=input_)
+
+
+async def until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+def local_settings(log: Path) -> Settings:
+    return Settings(
+        connection=ConnectionSettings(provider="local"),
+        log=LogSettings(events=str(log)),
+    )
+
+
+async def test_a_spoken_turn_gets_a_played_reply_and_speaking_over_it_truncates(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "talk.jsonl"
+    devices, view, controls = Devices(), RecordingView(), TalkCommands()
+    talk = asyncio.ensure_future(
+        run_talk(
+            local_settings(log),
+            controls=controls,
+            view=view,
+            env=os.environ,
+            redactor=Redactor(),
+            backend=devices.backend(),
+        )
+    )
+    try:
+        await until(lambda: TalkState.LISTENING in view.states)
+        devices.inputs[0].feed(silence(200) + tone(900) + silence(100))
+        await until(lambda: TalkState.ASSISTANT_SPEAKING in view.states)
+        output = devices.outputs[0]
+        await until(lambda: bool(output.blocks) and bool(np.any(output.blocks[-1])))
+        await asyncio.sleep(0.3)
+        devices.inputs[0].feed(tone(600))  # the user talks over the reply
+        await until(lambda: bool(view.named("assistant_cut")))
+        await asyncio.sleep(0.2)
+        assert not np.any(output.blocks[-1])  # the speaker went quiet
+        controls.quit()
+        assert await asyncio.wait_for(talk, 5) == 0
+    finally:
+        talk.cancel()
+
+    assert view.named("turn_latency"), "latency of the first turn was reported"
+    records = list(read_log(log))
+    client = [r.event for r in records if r.dir == "client"]
+    server = [r.event for r in records if r.dir == "server"]
+    meta = [r.event for r in records if r.dir == "meta"]
+    assert sum(e["type"] == "input_audio_buffer.append" for e in client) > 20
+    assert any(e["type"] == "input_audio_buffer.speech_started" for e in server)
+    assert any(e["type"] == "response.output_audio.delta" for e in server)
+    (truncate,) = [e for e in client if e["type"] == "conversation.item.truncate"]
+    assert any(
+        e["type"] == "conversation.item.truncated" and e["item_id"] == truncate["item_id"]
+        for e in server
+    ), "the server accepted the truncate"
+    (barge_in,) = [e for e in meta if e["type"] == "barge_in"]
+    assert barge_in["audio_end_ms"] == truncate["audio_end_ms"] > 0
+    assert barge_in["audio_end_ms"] <= barge_in["received_ms"]
+    assert meta[-1]["type"] == "audio_stats" and meta[-1]["final"] is True
+    assert meta[-1]["mic_blocks"] > 50
+    assert not any(e["type"] == "error" for e in server), [
+        e for e in server if e["type"] == "error"
+    ]
+
+
+async def test_push_to_talk_commits_and_asks_for_a_response(tmp_path: Path) -> None:
+    from realtime_console.commands.talk import push_to_talk_settings
+
+    log = tmp_path / "ptt.jsonl"
+    devices, view, controls = Devices(), RecordingView(), TalkCommands()
+    talk = asyncio.ensure_future(
+        run_talk(
+            push_to_talk_settings(local_settings(log)),
+            controls=controls,
+            view=view,
+            env=os.environ,
+            redactor=Redactor(),
+            backend=devices.backend(),
+        )
+    )
+    try:
+        await until(lambda: TalkState.LISTENING in view.states)
+        devices.inputs[0].feed(tone(2000))
+        await asyncio.sleep(0.3)  # not pressed yet: nothing is sent
+        controls.push_to_talk(True)
+        await asyncio.sleep(0.5)
+        controls.push_to_talk(False)
+        await until(lambda: TalkState.ASSISTANT_SPEAKING in view.states)
+        controls.quit()
+        assert await asyncio.wait_for(talk, 5) == 0
+    finally:
+        talk.cancel()
+    client = [r.event for r in read_log(log) if r.dir == "client"]
+    kinds = [e["type"] for e in client if e["type"] != "input_audio_buffer.append"]
+    assert kinds == [
+        "session.update",
+        "input_audio_buffer.clear",
+        "input_audio_buffer.commit",
+        "response.create",
+    ]
+    appends = [e for e in client if e["type"] == "input_audio_buffer.append"]
+    sent_ms = [len(base64.b64decode(e["audio"])) / 48 for e in appends]
+    assert 400 <= sum(sent_ms) <= 700  # about the 0.5 s the key was down
+    assert all(ms >= 60 for ms in sent_ms[:-1])  # batched: one event per 60 ms, not per block
+    assert client[0]["session"]["audio"]["input"]["turn_detection"] is None
+
+
+async def test_mute_stops_sending_without_closing_the_stream(tmp_path: Path) -> None:
+    log = tmp_path / "mute.jsonl"
+    devices, view, controls = Devices(), RecordingView(), TalkCommands()
+    talk = asyncio.ensure_future(
+        run_talk(
+            local_settings(log),
+            controls=controls,
+            view=view,
+            env=os.environ,
+            redactor=Redactor(),
+            backend=devices.backend(),
+        )
+    )
+    try:
+        await until(lambda: TalkState.LISTENING in view.states)
+        controls.toggle_mute()
+        await until(lambda: view.named("set_muted") == [(True,)])
+        before = sum(1 for r in read_log(log) if r.event["type"] == "input_audio_buffer.append")
+        await asyncio.sleep(0.4)
+        after = sum(1 for r in read_log(log) if r.event["type"] == "input_audio_buffer.append")
+        assert after - before <= 1  # at most the block already on its way
+        assert devices.inputs[0].active
+        controls.toggle_mute()
+        await asyncio.sleep(0.3)
+        resumed = sum(1 for r in read_log(log) if r.event["type"] == "input_audio_buffer.append")
+        assert resumed - after >= 5
+        controls.quit()
+        assert await asyncio.wait_for(talk, 5) == 0
+    finally:
+        talk.cancel()
+    assert devices.inputs[0].closed and devices.outputs[0].closed
+
+
+class PortAudioError(Exception):
+    pass
+
+
+async def test_no_sound_device_is_exit_2_with_a_hint_to_use_chat(tmp_path: Path) -> None:
+    def broken(**kwargs: Any) -> FakeOutputStream:
+        raise PortAudioError("Error querying device -1")
+
+    with pytest.raises(AudioDeviceError) as caught:
+        await run_talk(
+            local_settings(tmp_path / "x.jsonl"),
+            controls=TalkCommands(),
+            view=RecordingView(),
+            env=os.environ,
+            redactor=Redactor(),
+            backend=AudioBackend(output_factory=broken),
+        )
+    message = str(caught.value)
+    assert message.startswith("cannot open default output device: Error querying device -1")
+    assert "`chat`" in message and "\n" not in message
+    assert caught.value.exit_code == 2
+    assert not (tmp_path / "x.jsonl").exists()  # failed before connecting
+
+
+def test_event_pane_summary_names_ids_and_never_carries_audio() -> None:
+    from realtime_console.modes.talk import summarize
+
+    line = summarize(
+        {
+            "type": "conversation.item.truncate",
+            "item_id": "i1",
+            "audio_end_ms": 420,
+            "audio": "QUJD" * 1000,
+        }
+    )
+    assert line == "item_id=i1 audio_end_ms=420"
+    delta = summarize({"type": "response.output_audio_transcript.delta", "delta": "x" * 100})
+    assert delta == repr("x" * 40)
+
+
+async def test_audio_stats_notes_only_when_counts_change(tmp_path: Path) -> None:
+    from realtime_console.audio.microphone import Microphone
+    from realtime_console.audio.speaker import Speaker
+    from realtime_console.eventlog import EventLogWriter
+    from realtime_console.modes.talk import AudioStatsNotes
+
+    now = [0.0]
+    speaker = Speaker(max_buffer_ms=1000, stream_factory=lambda **kw: FakeOutputStream(**kw))
+    mic = Microphone(stream_factory=lambda **kw: FakeInputStream(**kw))
+    path = tmp_path / "stats.jsonl"
+    with EventLogWriter(
+        path, provider="local", model="m", session={}, program_version="t", redactor=Redactor()
+    ) as log:
+        notes = AudioStatsNotes(speaker, mic, log, lambda: now[0])
+        notes.note()  # first: written
+        now[0] = 20.0
+        notes.note()  # nothing changed: not written
+        speaker.enqueue(bytes(480_000 * 2), "r", "i")  # more than the buffer holds: overflow
+        now[0] = 25.0
+        notes.note()  # changed, but within 10 s of the last note: not yet
+        now[0] = 31.0
+        notes.note()  # written
+        notes.note(final=True)  # always written
+    stats = [r.event for r in read_log(path) if r.dir == "meta"]
+    assert [s["final"] for s in stats] == [False, False, True]
+    assert stats[0]["playback_overflows"] == 0 and stats[1]["playback_overflows"] == 1

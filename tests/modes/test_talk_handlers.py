@@ -1,0 +1,266 @@
+"""Barge-in and turn state, driven by scripted server events through the real Dispatcher into a
+Speaker on the clock-driven fake output stream (no server, no sockets)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from realtime_console.audio.playback import Playback
+from realtime_console.dispatcher import Dispatcher
+from realtime_console.eventlog import EventLogWriter, read_log
+from realtime_console.handlers import ConsoleHandlers
+from realtime_console.modes.talk_handlers import TalkHandlers
+from realtime_console.protocol import pcm
+from realtime_console.redact import Redactor
+from realtime_console.ui.view import TalkState
+from tests.audio.helpers import Rig, const_pcm, speaker_rig
+
+BLOCK = 480
+
+
+@dataclass
+class RecordingView:
+    """A TalkView that remembers every call."""
+
+    calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        def record(*args: Any, **kwargs: Any) -> None:
+            self.calls.append((name, args + tuple(kwargs.values())))
+
+        return record
+
+    def named(self, name: str) -> list[tuple[Any, ...]]:
+        return [args for call, args in self.calls if call == name]
+
+    @property
+    def states(self) -> list[TalkState]:
+        return [args[0] for args in self.named("set_state")]
+
+
+@dataclass
+class Setup:
+    rig: Rig
+    view: RecordingView
+    sent: list[dict[str, Any]]
+    dispatcher: Dispatcher
+    talk: TalkHandlers
+    console: ConsoleHandlers
+    clock: list[float]
+
+    async def server(self, event_type: str, **fields: Any) -> None:
+        await self.dispatcher.dispatch({"type": event_type, **fields})
+
+    async def audio(self, response_id: str, item_id: str, data: bytes) -> None:
+        await self.server(
+            "response.output_audio.delta",
+            response_id=response_id,
+            item_id=item_id,
+            output_index=0,
+            content_index=0,
+            delta=pcm.encode_b64(data),
+        )
+
+    def sent_types(self) -> list[str]:
+        return [event["type"] for event in self.sent]
+
+
+def make_setup(
+    latency_s: float = 0.04,
+    *,
+    interrupt_response: bool = True,
+    event_log: EventLogWriter | None = None,
+    **speaker_kwargs: Any,
+) -> Setup:
+    rig = speaker_rig(latency_s, **speaker_kwargs)
+    view = RecordingView()
+    sent: list[dict[str, Any]] = []
+
+    async def send(event: dict[str, Any]) -> None:
+        sent.append(event)
+
+    clock = [100.0]
+    console = ConsoleHandlers(view, [Playback(rig.speaker)])
+    talk = TalkHandlers(
+        view=view,
+        speaker=rig.speaker,
+        console=console,
+        send=send,
+        interrupt_response=interrupt_response,
+        event_log=event_log,
+        clock=lambda: clock[0],
+    )
+    dispatcher = Dispatcher()
+    dispatcher.register(console.table())
+    dispatcher.register(talk.table())
+    talk.ready()
+    return Setup(rig, view, sent, dispatcher, talk, console, clock)
+
+
+async def start_reply(s: Setup, ms: float = 1000, value: int = 1000) -> None:
+    await s.server("input_audio_buffer.speech_started", audio_start_ms=0, item_id="u1")
+    s.clock[0] += 1.0
+    await s.server("input_audio_buffer.speech_stopped", audio_end_ms=900, item_id="u1")
+    await s.server("response.created", response={"id": "r1", "object": "realtime.response"})
+    s.clock[0] += 0.25
+    await s.server(
+        "response.output_audio_transcript.delta",
+        response_id="r1",
+        item_id="a1",
+        delta="one two three four five six seven eight nine ten",
+    )
+    for _ in range(int(ms // 100)):
+        await s.audio("r1", "a1", const_pcm(value, 100))
+
+
+async def test_barge_in_silences_output_within_one_block_of_speech_started() -> None:
+    s = make_setup(prebuffer_ms=120)
+    await start_reply(s)
+    s.rig.stream.advance(20)  # 400 ms in: assistant audible
+    assert (s.rig.output()[-BLOCK:] == 1000).all()
+    cut_at = len(s.rig.stream.blocks)
+
+    await s.server("input_audio_buffer.speech_started", audio_start_ms=5000, item_id="u2")
+    s.rig.stream.advance(5)
+
+    silent_from = s.rig.stream.silent_from_block()
+    assert silent_from is not None
+    assert silent_from <= cut_at + 1  # the fade fits in the next block
+    assert not (s.rig.output()[cut_at * BLOCK :] == 1000).any()  # faded, not played on
+
+
+@pytest.mark.parametrize("latency_s", [0.0, 0.04, 0.1])
+@pytest.mark.parametrize("blocks", [3, 8, 17, 31, 45])
+async def test_truncate_audio_end_ms_is_within_10ms_of_what_was_actually_played(
+    latency_s: float, blocks: int
+) -> None:
+    s = make_setup(latency_s, prebuffer_ms=120)
+    await start_reply(s, ms=1000)
+    s.rig.stream.advance(blocks)
+    reached_dac = s.rig.output()[: s.rig.stream.dac_frames]
+    heard_ms = np.count_nonzero(reached_dac == 1000) / 24
+
+    await s.server("input_audio_buffer.speech_started", audio_start_ms=9000, item_id="u2")
+
+    truncates = [e for e in s.sent if e["type"] == "conversation.item.truncate"]
+    assert len(truncates) == 1
+    assert truncates[0]["item_id"] == "a1" and truncates[0]["content_index"] == 0
+    assert abs(truncates[0]["audio_end_ms"] - heard_ms) <= 10
+    assert 0 <= truncates[0]["audio_end_ms"] <= 1000
+
+
+async def test_no_late_delta_is_played_after_the_cut_and_the_next_reply_plays() -> None:
+    s = make_setup(prebuffer_ms=40)
+    await start_reply(s, ms=300)
+    s.rig.stream.advance(6)
+    await s.server("input_audio_buffer.speech_started", audio_start_ms=9000, item_id="u2")
+    cut_at = len(s.rig.stream.blocks)
+    for _ in range(5):  # the server had already sent these before it saw the cancel
+        await s.audio("r1", "a1", const_pcm(1000, 100))
+        await s.server(
+            "response.output_audio_transcript.delta", response_id="r1", item_id="a1", delta="x"
+        )
+    await s.server("response.done", response={"id": "r1", "status": "cancelled"})
+    await s.server("response.created", response={"id": "r2"})
+    await s.audio("r2", "a2", const_pcm(2000, 200))
+    await s.server("response.done", response={"id": "r2", "status": "completed"})
+    s.rig.stream.advance(20)
+
+    after = s.rig.output()[cut_at * BLOCK :]  # a 10 ms fade, then r2 right behind it
+    assert not (after == 1000).any()
+    assert (after == 2000).sum() == 4800
+    assert "r1" in s.console.dropped_responses
+    assert s.console.audio_bytes["r1"] == 300 * 48  # late deltas never reached the sinks
+    assert all(args[1] != "x" for args in s.view.named("assistant_delta"))
+
+
+async def test_cancel_is_sent_only_when_the_server_does_not_interrupt_by_itself() -> None:
+    on = make_setup(interrupt_response=True, prebuffer_ms=0)
+    await start_reply(on)
+    on.rig.stream.advance(5)
+    await on.server("input_audio_buffer.speech_started", audio_start_ms=1, item_id="u2")
+    assert on.sent_types() == ["conversation.item.truncate"]
+
+    off = make_setup(interrupt_response=False, prebuffer_ms=0)
+    await start_reply(off)
+    off.rig.stream.advance(5)
+    await off.server("input_audio_buffer.speech_started", audio_start_ms=1, item_id="u2")
+    assert off.sent_types() == ["response.cancel", "conversation.item.truncate"]
+    assert off.sent[0]["response_id"] == "r1"
+
+
+async def test_no_cancel_for_a_response_the_server_already_finished() -> None:
+    s = make_setup(interrupt_response=False, prebuffer_ms=0)
+    await start_reply(s)
+    await s.server("response.done", response={"id": "r1", "status": "completed"})
+    s.rig.stream.advance(5)  # generation is over, playback goes on
+    await s.server("input_audio_buffer.speech_started", audio_start_ms=1, item_id="u2")
+    assert s.sent_types() == ["conversation.item.truncate"]
+
+
+async def test_speech_when_nothing_plays_sends_nothing() -> None:
+    s = make_setup()
+    await s.server("input_audio_buffer.speech_started", audio_start_ms=0, item_id="u1")
+    assert s.sent == []
+    assert s.view.states[-1] is TalkState.USER_SPEAKING
+
+
+async def test_the_view_shows_the_cut_transcript_and_the_log_gets_a_note(tmp_path: Path) -> None:
+    path = tmp_path / "log.jsonl"
+    with EventLogWriter(
+        path, provider="local", model="m", session={}, program_version="t", redactor=Redactor()
+    ) as log:
+        s = make_setup(0.0, event_log=log, prebuffer_ms=0)
+        await start_reply(s, ms=1000)
+        s.rig.stream.advance(25)  # 500 ms of 1000 ms heard
+        await s.server("input_audio_buffer.speech_started", audio_start_ms=1, item_id="u2")
+    (cut,) = s.view.named("assistant_cut")
+    assert cut[0] == "r1"
+    assert cut[2] == 500
+    assert cut[1] == "one two three four five"  # half of 48 characters ends before "six"
+    notes = [r.event for r in read_log(path) if r.dir == "meta"]
+    (note,) = [n for n in notes if n["type"] == "barge_in"]
+    assert note["response_id"] == "r1" and note["item_id"] == "a1"
+    assert note["audio_end_ms"] == 500 and note["received_ms"] == 1000.0
+
+
+async def test_states_and_turn_latency_follow_the_conversation() -> None:
+    s = make_setup(prebuffer_ms=0)
+    await start_reply(s, ms=200)
+    await s.server("response.done", response={"id": "r1", "status": "completed"})
+    assert s.view.named("turn_latency") == [(pytest.approx(250.0),)]
+    s.talk.tick()
+    assert s.view.states[-1] is TalkState.ASSISTANT_SPEAKING  # still playing
+    s.rig.stream.advance(12)
+    s.talk.tick()
+    assert s.view.states == [
+        TalkState.LISTENING,
+        TalkState.USER_SPEAKING,
+        TalkState.THINKING,
+        TalkState.ASSISTANT_SPEAKING,
+        TalkState.LISTENING,
+    ]
+
+
+async def test_manual_interrupt_cancels_even_with_interrupt_response() -> None:
+    s = make_setup(interrupt_response=True, prebuffer_ms=0)
+    await start_reply(s)
+    s.rig.stream.advance(3)
+    done = await s.talk.interrupt()
+    assert done is not None and done.cancelled
+    assert s.sent_types() == ["response.cancel", "conversation.item.truncate"]
+
+
+async def test_manual_interrupt_before_audio_cancels_the_generating_response() -> None:
+    s = make_setup()
+    await s.server("response.created", response={"id": "r9"})
+    assert await s.talk.interrupt() is None
+    assert s.sent_types() == ["response.cancel"]
+    await s.audio("r9", "a9", const_pcm(1000, 300))
+    s.rig.stream.advance(20)
+    assert not (s.rig.output() == 1000).any()

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from realtime_console.audio.playback import Playback
+from realtime_console.eventlog import read_log
+from realtime_console.protocol import pcm
+from realtime_console.replay.event_lines import TypeFilter
+from realtime_console.replay.player import ReplayPlayer, SilentView
+from realtime_console.ui.plain import PlainView
+from tests.audio.helpers import samples, speaker_rig
+from tests.replay.conftest import ev, user_item, write_log
+from tests.replay.recording import VoiceRecording
+
+
+async def test_barge_in_stops_playback_and_drops_late_deltas(voice_log: VoiceRecording) -> None:
+    rig = speaker_rig()
+    out = io.StringIO()
+    player = ReplayPlayer(PlainView(out=out, err=io.StringIO()), playback=Playback(rig.speaker))
+    records = list(read_log(voice_log.path))
+    cut = next(r for r in records if r.event["type"] in ("barge_in", "conversation.item.truncate"))
+    cut_response = next(
+        r.event["response_id"] for r in records if r.event.get("item_id") == cut.event["item_id"]
+    )
+    for record in records:
+        if record is cut:
+            rig.stream.advance(50)  # play some of what is queued, so there is something to cut
+            queued_before = rig.speaker.is_playing
+        await player.feed(record)
+        if record is cut:
+            assert queued_before and player.handlers.dropped_responses == {cut_response}
+    rig.stream.advance(2000)
+    rig.speaker.close()
+    played = samples(rig.stream.recorded_bytes())
+    received = sum(
+        len(samples(pcm.decode_b64(r.event["delta"])))
+        for r in records
+        if r.event["type"] == "response.output_audio.delta"
+    )
+    assert 0 < len(played[played != 0]) < received  # the cut reply's rest was never played
+    text = out.getvalue()
+    assert text.count("assistant> ") == 3 and "[cancelled]" in text
+
+
+async def test_typed_user_turns_and_event_lines(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path / "l.jsonl",
+        [
+            ev(0.1, "client", "conversation.item.create", item=user_item("hi")),
+            ev(0.2, "server", "response.text.delta", response_id="r", delta="hello"),
+            ev(0.3, "server", "response.done", response={"id": "r", "status": "completed"}),
+            ev(0.4, "server", "brand.new.event"),
+        ],
+    )
+    out, lines = io.StringIO(), list[str]()
+    player = ReplayPlayer(PlainView(out=out, err=io.StringIO()))
+    for record in read_log(log):
+        await player.feed(record)
+    assert out.getvalue() == "you> hi\nassistant> hello\n"
+    assert player.dispatcher.stats.unknown["brand.new.event"] == 1
+    notices: list[str] = []
+    quiet = ReplayPlayer(
+        SilentView(notices.append), type_filter=TypeFilter("response.*"), write_line=lines.append
+    )
+    for record in read_log(log):
+        await quiet.feed(record)
+    assert [line.split()[3] for line in lines] == [
+        "response.output_text.delta",
+        "response.done",
+    ]

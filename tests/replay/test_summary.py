@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from realtime_console.eventlog import read_log
+from realtime_console.protocol import pcm
+from realtime_console.replay.summary import SummaryBuilder
+from tests.replay.conftest import ev, user_item, write_log
+from tests.replay.recording import BARGE_IN_MS, VoiceRecording
+
+USAGE = {"input_tokens": 5, "output_tokens": 7, "total_tokens": 12}
+
+
+def test_voice_session_turns(voice_log: VoiceRecording) -> None:
+    records = list(read_log(voice_log.path))
+    summary = SummaryBuilder().feed_all(records).summary()
+    # What the log says, computed independently of the builder.
+    audio: dict[str, int] = defaultdict(int)
+    for r in records:
+        if r.event["type"] == "response.output_audio.delta":
+            audio[r.event["response_id"]] += len(pcm.decode_b64(r.event["delta"]))
+    started = [r for r in records if r.event["type"] == "input_audio_buffer.speech_started"]
+    stopped = [r for r in records if r.event["type"] == "input_audio_buffer.speech_stopped"]
+    created = [r for r in records if r.event["type"] == "response.created"]
+
+    assert [t.input for t in summary.turns] == ["speech"] * 3
+    for turn, a, b, c in zip(summary.turns, started, stopped, created, strict=True):
+        assert turn.user_speech_ms == b.event["audio_end_ms"] - a.event["audio_start_ms"]
+        assert turn.input_end_t == b.t
+        assert turn.response_id == c.event["response"]["id"]
+        assert c.t is not None and b.t is not None and turn.response_id is not None
+        assert turn.response_created_ms == pytest.approx((c.t - b.t) * 1000, abs=0.06)
+        assert turn.audio_generated_s == pcm.bytes_to_ms(audio[turn.response_id]) / 1000
+        created_ms, first, done = (
+            turn.response_created_ms,
+            turn.first_audio_ms,
+            turn.response_done_ms,
+        )
+        assert created_ms is not None and first is not None and done is not None
+        assert created_ms <= first <= done
+        assert turn.input_tokens and turn.output_tokens
+        assert turn.total_tokens == turn.input_tokens + turn.output_tokens
+    cut = summary.turns[1]
+    assert (cut.status, cut.truncated_at_ms, cut.audio_heard_s) == (
+        "cancelled",
+        BARGE_IN_MS,
+        BARGE_IN_MS / 1000,
+    )
+    assert [t.status for t in summary.turns[::2]] == ["completed", "completed"]
+    totals = summary.totals
+    assert totals.turns == 3 and totals.truncated_turns == 1 and totals.errors == 0
+    assert totals.audio_heard_s == pytest.approx(
+        totals.audio_generated_s - cut.audio_generated_s + 0.2
+    )
+    assert totals.total_tokens == sum(t.total_tokens or 0 for t in summary.turns)
+    assert totals.events == len(records)
+
+
+def test_push_to_talk_text_and_unprompted_turns(tmp_path: Path) -> None:
+    audio = pcm.encode_b64(bytes(pcm.ms_to_bytes(500)))
+    log = write_log(
+        tmp_path / "ptt.jsonl",
+        [
+            ev(0.1, "server", "error", error={"code": "early"}),
+            ev(0.2, "client", "input_audio_buffer.append", audio=audio),
+            ev(0.3, "client", "input_audio_buffer.append", audio_bytes=4800),
+            ev(0.4, "client", "input_audio_buffer.commit"),
+            ev(0.5, "server", "input_audio_buffer.committed"),
+            ev(0.6, "client", "response.create"),
+            ev(0.7, "server", "response.created", response={"id": "r1"}),
+            ev(0.9, "server", "response.audio.delta", response_id="r1", item_id="i", delta=audio),
+            ev(1.0, "meta", "underrun", count=3),
+            ev(
+                1.1,
+                "server",
+                "response.done",
+                response={"id": "r1", "status": "completed", "usage": USAGE},
+            ),
+            ev(2.0, "client", "conversation.item.create", item=user_item("hi")),
+            ev(2.1, "client", "response.create"),
+            ev(2.3, "server", "response.created", response={"id": "r2"}),
+            ev(2.4, "server", "error", error={"type": "server_error", "message": "x"}),
+            ev(2.5, "server", "response.done", response={"id": "r2", "status": "failed"}),
+            ev(3.0, "client", "response.create"),
+            ev(3.2, "server", "response.created", response={"id": "r3"}),
+            ev(3.5, "meta", "reconnect", attempt=1),
+        ],
+    )
+    summary = SummaryBuilder().feed_all(read_log(log)).summary()
+    ptt, text, unprompted = summary.turns
+    assert (ptt.input, ptt.user_speech_ms, ptt.input_end_t) == ("audio", 600.0, 0.5)
+    assert (ptt.response_created_ms, ptt.first_audio_ms, ptt.response_done_ms) == (
+        200.0,
+        400.0,
+        600.0,
+    )  # fmt: skip  (beta delta name mapped)
+    assert (ptt.audio_generated_s, ptt.total_tokens) == (0.5, 12)
+    assert (text.input, text.user_text, text.response_created_ms) == ("text", "hi", 300.0)
+    assert (text.status, len(text.errors)) == ("failed", 1)
+    assert (unprompted.input, unprompted.input_end_t, unprompted.response_created_ms) == (
+        "none",
+        3.0,
+        200.0,
+    )
+    assert unprompted.status is None and unprompted.response_done_ms is None
+    assert summary.session_errors == ["early: "]
+    totals = summary.totals
+    assert (totals.errors, totals.underruns, totals.reconnects) == (2, 3, 1)
+    assert (totals.first_audio_ms_median, totals.duration_s) == (400.0, 3.4)

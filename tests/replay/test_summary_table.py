@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import json
+
+from realtime_console.eventlog import read_log
+from realtime_console.replay.summary import SummaryBuilder
+from realtime_console.replay.summary_table import (
+    diff_totals,
+    render_diff,
+    render_json,
+    render_table,
+)
+from tests.replay.recording import VoiceRecording
+
+
+def test_table_json_and_diff(voice_log: VoiceRecording) -> None:
+    summary = SummaryBuilder().feed_all(read_log(voice_log.path)).summary()
+    table = render_table(summary).splitlines()
+    assert table[0].split()[:3] == ["turn", "input", "speech"]
+    rows = [line.split() for line in table[1:4]]
+    assert [row[0] for row in rows] == ["1", "2", "3"]
+    assert rows[1][7:9] == ["0.20", "200"]  # heard s, cut ms of the interrupted turn
+    assert rows[1][-2:] == ["cancelled", "-"]
+    assert table[-1].startswith("total: 3 turns") and "1 cut" in table[-1]
+    data = json.loads(render_json(summary, log="x"))
+    assert data["log"] == "x" and len(data["turns"]) == 3
+    assert data["turns"][1]["truncated_at_ms"] == 200 and data["totals"]["turns"] == 3
+
+    slower = SummaryBuilder().feed_all(read_log(voice_log.path)).summary()
+    slower.totals.first_audio_ms_max = (summary.totals.first_audio_ms_max or 0) + 50
+    diff = diff_totals(summary, slower)
+    assert diff["first_audio_ms_max"]["change"] == 50 and diff["turns"]["change"] == 0
+    text = render_diff(summary, slower)
+    assert any(
+        line.split()[0] == "first_audio_ms_max" and line.endswith("+50")
+        for line in text.splitlines()
+    )

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from realtime_console.errors import ConfigError
+from realtime_console.eventlog import read_log
+from realtime_console.replay import timeline
+from realtime_console.replay.summary import SummaryBuilder
+from realtime_console.replay.timeline import TimelineCollector, render_timeline
+from tests.replay.recording import BARGE_IN_MS, VoiceRecording
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_collects_lanes_and_draws_a_png(voice_log: VoiceRecording, tmp_path: Path) -> None:
+    collector = TimelineCollector()
+    builder = SummaryBuilder()
+    for record in read_log(voice_log.path):
+        collector.feed(record)
+        builder.feed(record)
+    assert len(collector.user_speech) == 3
+    assert all(a < b for a, b in collector.user_speech)
+    assert collector.assistant and collector.ticks["meta"].times  # the barge_in note
+    # Assistant audio as played: the interrupted reply lasts BARGE_IN_MS, not all it received.
+    played = sum(end - start for start, end in collector.assistant)
+    turns = builder.summary().turns
+    assert played == pytest.approx(sum(t.audio_heard_s for t in turns), abs=1e-6)
+    assert turns[1].audio_heard_s == BARGE_IN_MS / 1000 < turns[1].audio_generated_s
+    out = tmp_path / "session.png"
+    render_timeline(out, collector, builder.summary().turns, title="voice")
+    assert out.read_bytes()[:8] == PNG_MAGIC and out.stat().st_size > 10_000
+
+
+def test_missing_extra_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(timeline, "PLOT_MODULE", "matplotlib_not_installed_here")
+    with pytest.raises(ConfigError) as caught:
+        timeline.check_available()
+    assert str(caught.value) == timeline.MISSING and caught.value.exit_code == 2
+    assert "pip install 'realtime-console[timeline]'" in timeline.MISSING
+
+
+def test_many_events_keep_bounded_ticks() -> None:
+    from realtime_console.eventlog import LogRecord
+
+    collector = TimelineCollector()
+    for i in range(100_000):
+        collector.feed(LogRecord(i, i + 2, i / 100, "server", {"type": "response.created"}))
+    ticks = collector.ticks["server"]
+    assert len(ticks.times) < 20_000 and ticks.seen == 100_000
+    assert ticks.times == sorted(ticks.times) and ticks.times[-1] > 900

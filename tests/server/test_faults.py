@@ -1,0 +1,223 @@
+"""Fault injection: the spec syntax, the pure injector, and every fault through the real SDK."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from openai import AsyncOpenAI
+from openai.resources.realtime.realtime import AsyncRealtimeConnection
+from websockets.exceptions import ConnectionClosedError, InvalidStatus
+
+from realtime_console.errors import ConfigError
+from realtime_console.server import LocalServer, ServerOptions
+from realtime_console.server.faults import (
+    MALFORMED_FRAME,
+    UNKNOWN_EVENT_TYPE,
+    Abort,
+    FaultInjector,
+    FaultPlan,
+    Send,
+    Sleep,
+    Stall,
+)
+from realtime_console.server.testing import check_server_event
+
+API_KEY = "test-key-0123456789"
+USER_TEXT = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
+
+
+def test_spec_parses_every_fault() -> None:
+    spec = (
+        "drop_after=40, delay_ms=50,jitter_ms=30.5,malformed_at=5,unknown_at=3,error_at=7,"
+        "refuse=2,stall_after=20,seed=1,drop_at=response.done"
+    )
+    assert FaultPlan.parse(spec) == FaultPlan(
+        drop_after=40,
+        drop_at="response.done",
+        delay_ms=50.0,
+        jitter_ms=30.5,
+        malformed_at=5,
+        unknown_at=3,
+        error_at=7,
+        refuse=2,
+        stall_after=20,
+        seed=1,
+    )
+    assert FaultPlan.parse("") == FaultPlan()
+    assert not FaultPlan.parse("seed=4").active
+    assert FaultPlan.parse("refuse=1").active
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("explode=1", "unknown fault 'explode'"),
+        ("drop_after", "expected name=value"),
+        ("drop_after=", "expected name=value"),
+        ("drop_after=x", "drop_after must be a whole number"),
+        ("delay_ms=soon", "delay_ms must be a number"),
+        ("refuse=-1", "refuse must be >= 0"),
+        ("error_at=0", "counts events from 1"),
+        ("seed=1,seed=2", "seed given twice"),
+    ],
+)
+def test_bad_specs_are_config_errors_naming_the_option(spec: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        FaultPlan.parse(spec)
+    assert str(caught.value).startswith("--faults: ")
+    assert message in str(caught.value)
+
+
+def event(kind: str = "response.output_audio.delta") -> dict[str, object]:
+    return {"type": kind, "event_id": "event_x"}
+
+
+def test_injected_frames_come_before_the_numbered_event() -> None:
+    injector = FaultInjector(FaultPlan(malformed_at=2, unknown_at=2, error_at=3))
+    assert injector.actions(event("session.created")) == [
+        Send('{"type":"session.created","event_id":"event_x"}')
+    ]
+    second = injector.actions(event("x"))
+    assert isinstance(second[0], Send) and second[0].frame == MALFORMED_FRAME
+    assert isinstance(second[1], Send) and UNKNOWN_EVENT_TYPE in second[1].frame
+    third = injector.actions(event("x"))
+    assert isinstance(third[0], Send) and json.loads(third[0].frame)["type"] == "error"
+
+
+def test_drop_and_stall_end_the_stream() -> None:
+    dropping = FaultInjector(FaultPlan(drop_after=2))
+    assert dropping.actions(event()) == [
+        Send('{"type":"response.output_audio.delta","event_id":"event_x"}')
+    ]
+    assert dropping.actions(event())[-1] == Abort()
+    assert dropping.actions(event()) == []
+    at_type = FaultInjector(FaultPlan(drop_at="response.done"))
+    assert at_type.actions(event("response.done")) == [Abort()]
+    stalling = FaultInjector(FaultPlan(stall_after=1))
+    assert stalling.actions(event())[-1] == Stall()
+    assert stalling.actions(event()) == []
+
+
+def test_delay_and_jitter_apply_to_deltas_and_are_reproducible() -> None:
+    plan = FaultPlan(delay_ms=50, jitter_ms=30, seed=9)
+
+    def sleeps(connection: int) -> list[float]:
+        injector = FaultInjector(plan, connection)
+        actions = [a for _ in range(20) for a in injector.actions(event())]
+        return [a.seconds for a in actions if isinstance(a, Sleep)]
+
+    first = sleeps(1)
+    assert len(first) == 20
+    assert all(0.050 <= s <= 0.080 for s in first)
+    assert sleeps(1) == first  # same seed, same connection: same run
+    assert sleeps(2) != first  # connections differ from each other
+    quiet = FaultInjector(plan).actions(event("session.created"))
+    assert not any(isinstance(a, Sleep) for a in quiet)  # only deltas are delayed
+
+
+# ---- through the SDK ---------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def faulty(spec: str) -> AsyncIterator[LocalServer]:
+    options = ServerOptions(api_key=API_KEY, realtime_factor=50.0, faults=FaultPlan.parse(spec))
+    async with LocalServer(options) as server:
+        yield server
+
+
+def client(server: LocalServer) -> AsyncOpenAI:
+    return AsyncOpenAI(
+        websocket_base_url=f"ws://127.0.0.1:{server.port}/openai/v1", api_key=API_KEY
+    )
+
+
+async def frames(connection: AsyncRealtimeConnection, count: int) -> list[bytes]:
+    return [await asyncio.wait_for(connection.recv_bytes(), 5) for _ in range(count)]
+
+
+async def test_drop_after_cuts_the_connection_with_no_close_frame() -> None:
+    async with faulty("drop_after=3") as server:
+        async with client(server).realtime.connect(model="m") as connection:
+            await connection.conversation.item.create(item=USER_TEXT)  # type: ignore[arg-type]
+            received = await frames(connection, 3)
+            with pytest.raises(ConnectionClosedError) as cut:
+                await asyncio.wait_for(connection.recv_bytes(), 5)
+    assert [json.loads(f)["type"] for f in received] == [
+        "session.created",
+        "conversation.item.added",
+        "conversation.item.done",
+    ]
+    assert cut.value.rcvd is None  # no close frame: the client's close code is 1006
+    assert "1006" in str(cut.value) or "no close frame" in str(cut.value)
+
+
+async def test_drop_at_an_event_type() -> None:
+    async with faulty("drop_at=response.output_audio.delta") as server:
+        async with client(server).realtime.connect(model="m") as connection:
+            await connection.response.create()
+            kinds = []
+            with pytest.raises(ConnectionClosedError):
+                while True:
+                    kinds.append(json.loads((await frames(connection, 1))[0])["type"])
+    assert "response.output_audio.delta" not in kinds
+    assert kinds[-1] in ("response.content_part.added", "response.output_audio_transcript.delta")
+
+
+async def test_malformed_unknown_and_error_frames_then_the_session_carries_on() -> None:
+    async with faulty("unknown_at=2,malformed_at=3,error_at=4") as server:
+        async with client(server).realtime.connect(model="m") as connection:
+            await connection.conversation.item.create(item=USER_TEXT)  # type: ignore[arg-type]
+            await connection.response.create()
+            raw = await frames(connection, 8)
+    check_server_event(json.loads(raw[0]))  # session.created
+    assert json.loads(raw[1])["type"] == UNKNOWN_EVENT_TYPE
+    assert json.loads(raw[2])["type"] == "conversation.item.added"
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(raw[3])
+    assert json.loads(raw[4])["type"] == "conversation.item.done"
+    error = json.loads(raw[5])
+    check_server_event(error)
+    assert error["error"]["type"] == "server_error"
+    for frame in raw[6:]:
+        check_server_event(json.loads(frame))  # the response carries on
+    assert json.loads(raw[6])["type"] == "response.created"
+
+
+async def test_refuse_turns_away_the_first_handshakes() -> None:
+    async with faulty("refuse=2") as server:
+        for _ in range(2):
+            with pytest.raises(InvalidStatus) as refused:
+                async with client(server).realtime.connect(model="m"):
+                    pass
+            assert refused.value.response.status_code == 503
+        async with client(server).realtime.connect(model="m") as connection:
+            assert json.loads((await frames(connection, 1))[0])["type"] == "session.created"
+
+
+async def test_stall_sends_nothing_more_but_keeps_the_socket() -> None:
+    async with faulty("stall_after=2") as server:
+        async with client(server).realtime.connect(model="m") as connection:
+            await connection.conversation.item.create(item=USER_TEXT)  # type: ignore[arg-type]
+            assert len(await frames(connection, 2)) == 2
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(connection.recv_bytes(), 0.5)
+            await connection.conversation.item.create(item=USER_TEXT)  # type: ignore[arg-type]
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(connection.recv_bytes(), 0.3)
+
+
+async def test_delayed_deltas_still_arrive_complete_and_in_order() -> None:
+    async with faulty("delay_ms=2,jitter_ms=3,seed=5") as server:
+        async with client(server).realtime.connect(model="m") as connection:
+            await connection.response.create()
+            kinds: list[str] = []
+            while not kinds or kinds[-1] != "response.done":
+                parsed = json.loads((await frames(connection, 1))[0])
+                check_server_event(parsed)
+                kinds.append(parsed["type"])
+    assert kinds[0] == "session.created"
+    assert kinds.count("response.output_audio.delta") > 3

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import io
+
+from realtime_console.ui.plain_talk import PlainTalkView
+from realtime_console.ui.view import TalkState, TalkView
+
+
+def view(**kwargs: bool) -> tuple[PlainTalkView, io.StringIO, io.StringIO]:
+    out, err = io.StringIO(), io.StringIO()
+    return PlainTalkView(out, err, **kwargs), out, err
+
+
+def test_implements_the_talk_view_protocol() -> None:
+    talk_view: TalkView = view()[0]
+    assert talk_view is not None
+
+
+def test_state_changes_are_status_lines_once_each() -> None:
+    v, out, err = view()
+    v.set_state(TalkState.LISTENING)
+    v.set_state(TalkState.LISTENING)
+    v.set_state(TalkState.USER_SPEAKING)
+    assert err.getvalue() == "-- listening\n-- user speaking\n"
+    assert out.getvalue() == ""
+
+
+def test_barge_in_ends_the_open_line_and_shows_what_was_heard() -> None:
+    v, out, _ = view()
+    v.assistant_delta("r1", "one two three four")
+    v.assistant_cut("r1", "one two", 420)
+    v.assistant_done("r1", "cancelled")  # already marked: no second mark
+    v.assistant_delta("r2", "Sure.")
+    v.assistant_done("r2", "completed")
+    assert out.getvalue() == (
+        "assistant> one two three four [cut]\n"
+        "  [cut after 420 ms: the listener heard “one two”]\n"
+        "assistant> Sure.\n"
+    )
+
+
+def test_cut_before_any_word_was_heard() -> None:
+    v, out, _ = view()
+    v.assistant_cut("r1", "", 0)
+    assert out.getvalue() == "  [cut after 0 ms: the listener heard nothing]\n"
+
+
+def test_latency_mute_and_level() -> None:
+    v, out, err = view()
+    v.turn_latency(812.4)
+    v.set_muted(True)
+    v.set_muted(False)
+    v.mic_level(-23.5)
+    assert err.getvalue().splitlines() == [
+        "-- turn latency 812 ms (speech stopped → first audio)",
+        "-- microphone muted",
+        "-- microphone on",
+    ]
+    assert v.last_level_dbfs == -23.5
+    assert out.getvalue() == ""
+
+
+def test_event_lines_only_when_asked() -> None:
+    quiet, _, quiet_err = view()
+    quiet.event_line("server", "response.done", "")
+    assert quiet_err.getvalue() == ""
+    loud, _, loud_err = view(events=True)
+    loud.event_line("client", "conversation.item.truncate", "item_id=i1 audio_end_ms=420")
+    assert (
+        loud_err.getvalue() == "-- client conversation.item.truncate item_id=i1 audio_end_ms=420\n"
+    )
+
+
+def test_a_failed_response_is_still_reported() -> None:
+    v, _, err = view()
+    v.assistant_done("r7", "failed")
+    assert "response r7 failed" in err.getvalue()

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pytest
+
+from realtime_console.ui.tui.app import TalkApp
+from realtime_console.ui.tui.conversation import AssistantTurn, ServerError, UserSpeech
+from realtime_console.ui.tui.demo import (
+    SCRIPT,
+    STORY_HEARD,
+    DemoControls,
+    Mic,
+    main,
+    play,
+    room_level,
+    run_demo,
+    speech_level,
+)
+from realtime_console.ui.tui.status_bar import MicBadge, StateBadge
+from realtime_console.ui.view import TalkState
+
+
+async def no_wait(seconds: float) -> None:
+    return None
+
+
+async def test_script_drives_every_kind_of_turn_through_the_app() -> None:
+    controls = DemoControls()
+    app = TalkApp(controls, title="demo", push_to_talk=False)
+    controls.view = app
+    async with app.run_test(size=(100, 30)) as pilot:
+        await play(app, Mic(app), SCRIPT, sleep=no_wait)
+        app.draw_frame()
+        await pilot.pause()
+        turns = app.conversation.turns
+        users = [t for t in turns if isinstance(t, UserSpeech)]
+        answers = [t for t in turns if isinstance(t, AssistantTurn)]
+        assert [u.final for u in users] == [True, True, True]
+        assert [a.status for a in answers] == ["completed", "cancelled", "completed"]
+        cut = answers[1].cut
+        assert cut is not None and cut.heard_text == STORY_HEARD
+        assert answers[1].split_at_cut()[0] == STORY_HEARD
+        assert any(isinstance(t, ServerError) for t in turns)
+        assert app.state is TalkState.LISTENING
+        assert "listening" in app.query_one(StateBadge).render().plain
+        assert app.events.total > 10
+
+
+def test_levels_look_like_speech_over_room_noise() -> None:
+    speech = [speech_level(n * 0.02) for n in range(100)]
+    assert max(speech) > -15.0 and min(speech) < -50.0
+    assert all(-60.0 < room_level(n * 0.02) < -50.0 for n in range(100))
+
+
+async def test_demo_controls_answer_keys_like_the_talk_loop() -> None:
+    controls = DemoControls()
+    app = TalkApp(controls, title="demo", push_to_talk=True)
+    controls.view = app
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("m")
+        assert "MUTED" in app.query_one(MicBadge).render().plain
+        states = []
+        for _ in range(2):
+            await pilot.press("space")
+            states.append(app.state)
+        assert states == [TalkState.USER_SPEAKING, TalkState.LISTENING]
+        await pilot.press("q")
+        assert controls.quit_requested.is_set()
+
+
+async def test_screenshot_mode_plays_the_script_and_saves_an_svg(tmp_path: Path) -> None:
+    out = tmp_path / "talk.svg"
+    code = await run_demo(push_to_talk=False, speed=200.0, screenshot=str(out), show_events=True)
+    assert code == 0
+    svg = html.unescape(out.read_text(encoding="utf-8")).replace("\xa0", " ")
+    assert "cut at 4.4 s" in svg
+    assert "events · last" in svg
+    assert "She rescued the sailor" in svg
+
+
+def test_speed_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--speed", "0"])
+    assert exit_info.value.code == 2
+    assert "--speed must be > 0" in capsys.readouterr().err
