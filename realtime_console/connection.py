@@ -84,7 +84,10 @@ class RealtimeLink:
         from websockets.exceptions import ConnectionClosed
 
         try:
-            await self._connection.send(event)  # type: ignore[arg-type]
+            # Our events are plain JSON-ready dicts already checked against the SDK types in
+            # tests; ``send()`` would re-run the SDK's TypedDict transform on each one, which
+            # costs ~1 ms per microphone append (measured: ~5% of a core at 20 ms blocks).
+            await self._connection.send_raw(json.dumps(event, separators=(",", ":")))
         except ConnectionClosed as exc:
             raise ConnectionLost(f"connection to {self.target.describe()} lost: {exc}") from None
 

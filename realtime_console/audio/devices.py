@@ -9,7 +9,7 @@ without PortAudio, or with a made-up device list).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from realtime_console.errors import AudioDeviceError
 from realtime_console.protocol.pcm import CHANNELS, SAMPLE_RATE
@@ -39,6 +39,22 @@ class AudioDevice:
 
     def channels(self, kind: DeviceKind) -> int:
         return self.max_input_channels if kind == "input" else self.max_output_channels
+
+
+class StreamLike(Protocol):
+    """The control surface every sounddevice stream (and the fakes) offers; speaker and
+    microphone each add what they read from it."""
+
+    @property
+    def active(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 def import_sounddevice() -> Any:

@@ -28,19 +28,8 @@ from realtime_console.errors import AudioDeviceError
 from realtime_console.protocol.pcm import CHANNELS, SAMPLE_RATE, ms_to_samples
 
 
-class InputStreamLike(Protocol):
+class InputStreamLike(devices.StreamLike, Protocol):
     """What the microphone needs of ``sounddevice.InputStream`` (and ``FakeInputStream``)."""
-
-    @property
-    def active(self) -> bool: ...
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-    def abort(self) -> None: ...
-
-    def close(self) -> None: ...
 
 
 InputStreamFactory = Callable[..., InputStreamLike]

@@ -23,22 +23,11 @@ from realtime_console.errors import AudioDeviceError
 from realtime_console.protocol.pcm import CHANNELS, SAMPLE_RATE, ms_to_samples, samples_to_ms
 
 
-class OutputStreamLike(Protocol):
+class OutputStreamLike(devices.StreamLike, Protocol):
     """What the speaker needs of ``sounddevice.OutputStream`` (and ``FakeOutputStream``)."""
 
     @property
     def latency(self) -> float: ...  # seconds from handing a sample over to hearing it
-
-    @property
-    def active(self) -> bool: ...
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-    def abort(self) -> None: ...
-
-    def close(self) -> None: ...
 
 
 StreamFactory = Callable[..., OutputStreamLike]

@@ -15,7 +15,6 @@ from realtime_console.redact import Redactor
 
 if TYPE_CHECKING:
     from realtime_console.config import Settings
-    from realtime_console.modes.talk import TalkUi
     from realtime_console.modes.talk_controls import TalkCommands
     from realtime_console.ui.view import TalkView
 
@@ -58,6 +57,9 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run, setting_flags=TALK_FLAGS)
 
 
+INTERRUPTED = 130  # the exit code of Ctrl+C (DESIGN §2)
+
+
 def push_to_talk_settings(settings: Settings) -> Settings:
     """``--push-to-talk``: turn detection off for this run, whatever the profile says."""
     td = dataclasses.replace(settings.session.turn_detection, type="none")
@@ -80,7 +82,7 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
         # `kill` ends the conversation like `q`: streams stopped, socket closed, log completed.
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, controls.quit)
         view: TalkView
-        ui: TalkUi | None = None
+        ui: _TextualUi | None = None
         keys = None
         if full_screen:
             ui = _textual_ui(controls, push_to_talk)
@@ -95,12 +97,14 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
                 keys = KeyReader(controls, push_to_talk=push_to_talk)
                 keys.start()
         try:
-            return await run_talk(
+            code = await run_talk(
                 settings, controls=controls, view=view, env=os.environ, redactor=redactor, ui=ui
             )
         finally:
             if keys is not None:
                 keys.close()
+        # Inside the full-screen UI, Ctrl+C is a key, not a signal: the app remembers it.
+        return INTERRUPTED if ui is not None and ui.interrupted else code
 
     return asyncio.run(main())
 
@@ -117,6 +121,10 @@ class _TextualUi:
 
     def exit(self, code: int) -> None:
         self.app.exit(code)
+
+    @property
+    def interrupted(self) -> bool:
+        return bool(getattr(self.app, "interrupted", False))
 
 
 def _textual_ui(controls: TalkCommands, push_to_talk: bool) -> _TextualUi:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import secrets
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -45,7 +46,8 @@ async def _local_target(settings: Settings) -> AsyncIterator[tuple[Target, Crede
     from realtime_console.server.options import ServerOptions
 
     key = secrets.token_urlsafe(24)
-    async with LocalServer(ServerOptions(api_key=key)) as server:
+    # eSpeak NG speech when installed (real speech for demos and for VAD), else the synthetic voice.
+    async with LocalServer(ServerOptions(api_key=key, voice_engine="auto")) as server:
         base = azure_websocket_base_url(server.http_url())
         yield (
             Target("local", settings.connection.deployment, websocket_base_url=base),
@@ -88,24 +90,28 @@ def target_context(
 
 
 @contextlib.asynccontextmanager
-async def open_session(
+async def open_recorded_link(
     settings: Settings,
     *,
     env: Mapping[str, str],
     view: ConsoleView,
     redactor: Redactor,
-) -> AsyncIterator[Session]:
-    """Connect, configure the session (``session.update``) and yield; the caller runs the reader."""
-    session_config = build_session(settings.session)
+    session_config: dict[str, Any],
+    log_path: str | os.PathLike[str] | None,
+) -> AsyncIterator[tuple[RealtimeLink, EventLogWriter | None]]:
+    """Resolve the target, open the event log (when ``log_path``) and connect.
+
+    The log's header records ``session_config``: the session this run asks for.
+    """
     async with contextlib.AsyncExitStack() as stack:
         target, credential = await stack.enter_async_context(
             target_context(settings, env, redactor)
         )
         event_log = None
-        if settings.log.events:
+        if log_path:
             event_log = stack.enter_context(
                 EventLogWriter(
-                    settings.log.events,
+                    log_path,
                     provider=target.provider,
                     model=target.model,
                     session=session_config,
@@ -123,6 +129,27 @@ async def open_session(
                 connect_timeout_s=settings.connection.connect_timeout_s,
             )
         )
+        yield link, event_log
+
+
+@contextlib.asynccontextmanager
+async def open_session(
+    settings: Settings,
+    *,
+    env: Mapping[str, str],
+    view: ConsoleView,
+    redactor: Redactor,
+) -> AsyncIterator[Session]:
+    """Connect, configure the session (``session.update``) and yield; the caller runs the reader."""
+    session_config = build_session(settings.session)
+    async with open_recorded_link(
+        settings,
+        env=env,
+        view=view,
+        redactor=redactor,
+        session_config=session_config,
+        log_path=settings.log.events,
+    ) as (link, event_log):
         waiters = EventWaiters()
         dispatcher = Dispatcher(
             on_handler_error=lambda kind, exc: view.notice(f"handler for {kind} failed: {exc}")

@@ -113,7 +113,10 @@ async def run_talk(
     )
     mic = Microphone(
         device=audio.input_device,
-        block_ms=audio.block_ms,
+        # Capture in blocks of one append: audio leaves no sooner either way, and a third of the
+        # device wakeups is the largest saving while listening (benchmarks/talk_cpu.py). The
+        # output keeps audio.block_ms, which is what bounds how fast a barge-in cuts playback.
+        block_ms=max(audio.block_ms, append_ms),
         latency=backend.input_latency,
         stream_factory=backend.input_factory,
         native_rate=backend.native_rate,

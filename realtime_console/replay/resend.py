@@ -24,13 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from realtime_console import __version__
 from realtime_console._compat import TaskGroup
-from realtime_console.connection import open_link
 from realtime_console.dispatcher import ANY, Dispatcher, Event
-from realtime_console.eventlog import EventLogWriter, LogRecord, ReadReport, read_log
+from realtime_console.eventlog import LogRecord, ReadReport, read_log
 from realtime_console.handlers import ConsoleHandlers
-from realtime_console.modes.session import target_context
+from realtime_console.modes.session import open_recorded_link
 from realtime_console.protocol.client_events import session_update
 from realtime_console.redact import Redactor
 from realtime_console.replay.summary import user_text_of
@@ -138,30 +136,14 @@ async def resend(
     done_timeout_s: float = DONE_TIMEOUT_S,
 ) -> ResendResult:
     timeout = settings.connection.connect_timeout_s
-    async with contextlib.AsyncExitStack() as stack:
-        target, credential = await stack.enter_async_context(
-            target_context(settings, env, redactor)
-        )
-        writer = stack.enter_context(
-            EventLogWriter(
-                new_log,
-                provider=target.provider,
-                model=target.model,
-                session=session,
-                program_version=__version__,
-                redactor=redactor,
-                audio=settings.log.audio,
-            )
-        )
-        link = await stack.enter_async_context(
-            open_link(
-                target,
-                credential,
-                event_log=writer,
-                on_notice=view.notice,
-                connect_timeout_s=timeout,
-            )
-        )
+    async with open_recorded_link(
+        settings,
+        env=env,
+        view=view,
+        redactor=redactor,
+        session_config=session,
+        log_path=new_log,
+    ) as (link, _):
         waiters, new_run = EventWaiters(), _NewRun()
         dispatcher = Dispatcher(
             on_handler_error=lambda kind, exc: view.notice(f"handler for {kind} failed: {exc}")

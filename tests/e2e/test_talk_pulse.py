@@ -32,7 +32,7 @@ import pytest
 
 from realtime_console.audio.resample import StreamResampler
 from realtime_console.eventlog import read_log
-from tests.conftest import clean_env
+from tests.conftest import clean_env, restore_sigint
 
 RATE = 24000
 BLOCK_BYTES = 960  # 20 ms
@@ -222,6 +222,7 @@ async def test_spoken_turn_reply_is_heard_then_barge_in_stops_it(tmp_path: Path)
             "talk",
             "--plain",
             stdin=asyncio.subprocess.DEVNULL,
+            preexec_fn=restore_sigint,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=env,
