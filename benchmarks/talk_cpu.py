@@ -32,7 +32,7 @@ import numpy as np
 
 from realtime_console.audio.fakestream import FakeInputStream, FakeOutputStream
 from realtime_console.config import AudioSettings, ConnectionSettings, Settings
-from realtime_console.modes.talk import APPEND_MS, AudioBackend, run_talk
+from realtime_console.modes.talk import AudioBackend, run_talk
 from realtime_console.modes.talk_controls import TalkCommands
 from realtime_console.protocol.pcm import ms_to_samples
 from realtime_console.redact import Redactor
@@ -112,7 +112,7 @@ async def _baseline(seconds: float) -> float:
     inp = FakeInputStream(
         samplerate=24000,
         # The same block size talk opens the microphone with, so the subtraction is like for like.
-        blocksize=ms_to_samples(max(AudioSettings().block_ms, APPEND_MS)),
+        blocksize=ms_to_samples(max(AudioSettings().block_ms, AudioSettings().append_ms)),
         channels=1,
         dtype="int16",
         callback=in_cb,

@@ -104,6 +104,10 @@ class AudioSettings:
     input_device: str | None = None  # device index or name substring
     output_device: str | None = None
     block_ms: int = 20
+    # Microphone audio per input_audio_buffer.append: each send costs syscalls and a loop
+    # wakeup, so 100 ms keeps listening under 1% of a core (benchmarks/talk_cpu.py) for at most
+    # 80 ms more before the server hears a block than 20 ms appends would.
+    append_ms: int = 100
     prebuffer_ms: int = 40  # benchmarks/talk_playback_latency.py: no underrun at 40 ms jitter
     max_buffer_ms: int = 30000
 
@@ -235,6 +239,7 @@ _RULES: dict[str, _Rule] = {
     "audio.input_device": _Rule("device", optional=True),
     "audio.output_device": _Rule("device", optional=True),
     "audio.block_ms": _Rule("int", ge=5, le=200),
+    "audio.append_ms": _Rule("int", ge=20, le=500),
     "audio.prebuffer_ms": _Rule("int", ge=0, le=2000),
     "audio.max_buffer_ms": _Rule("int", gt=0),
     "log.events": _Rule("str", optional=True),

@@ -50,10 +50,6 @@ NO_DEVICE_HINT = "talk needs a microphone and a speaker (type instead with `chat
 LEVEL_INTERVAL_S = 0.1  # mic level meter and playback-idle check: 10 Hz
 STATS_INTERVAL_S = 10.0  # an audio_stats note at most this often, and only when counts changed
 MIN_PTT_MS = 100  # the service rejects a commit of less than 100 ms of audio
-# Microphone audio goes out in appends of this much: each event costs ~1 ms of CPU in the SDK's
-# send path (benchmarks/talk_cpu.py), so 20 ms appends alone would hold 5% of a core. 60 ms adds
-# at most 40 ms before the server's VAD hears a block, on top of its 200 ms silence window.
-APPEND_MS = 60.0
 _QUIET_IN_PANE = frozenset({"input_audio_buffer.append", "response.output_audio.delta"})
 
 
@@ -100,9 +96,11 @@ async def run_talk(
     backend: AudioBackend = AudioBackend(),
     ui: TalkUi | None = None,
     clock: Callable[[], float] = time.monotonic,
-    append_ms: float = APPEND_MS,
+    append_ms: float | None = None,
 ) -> int:
+    """``append_ms`` overrides ``audio.append_ms`` (benchmarks compare sizes)."""
     audio = settings.audio
+    append_ms = float(audio.append_ms) if append_ms is None else append_ms
     speaker = Speaker(
         device=audio.output_device,
         block_ms=audio.block_ms,
