@@ -83,7 +83,8 @@ class Speaker:
         block_ms: float = 20.0,
         prebuffer_ms: float = 120.0,
         max_buffer_ms: float = 300_000.0,
-        fade_ms: float = 10.0,
+        # 5 ms (120 samples) removes the click of a hard cut; longer only delays the silence.
+        fade_ms: float = 5.0,
         latency: float | str | None = None,
         stream_factory: StreamFactory | None = None,
     ) -> None:
