@@ -90,7 +90,7 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
         else:
             from realtime_console.ui.plain_talk import PlainTalkView
 
-            view = PlainTalkView()
+            view = PlainTalkView(transcripts=settings.session.input_transcription_model is not None)
             if sys.stdin.isatty():
                 from realtime_console.ui.keys import KeyReader
 

@@ -75,3 +75,45 @@ def test_a_failed_response_is_still_reported() -> None:
     v, _, err = view()
     v.assistant_done("r7", "failed")
     assert "response r7 failed" in err.getvalue()
+
+
+async def test_reply_text_waits_for_the_users_transcript_so_turns_read_in_order() -> None:
+    v, out, _ = view()
+    v.set_state(TalkState.USER_SPEAKING)
+    v.assistant_delta("r1", "Sunny ")  # the reply starts before the transcript is done
+    v.assistant_delta("r1", "and mild.")
+    assert out.getvalue() == ""
+    v.user_transcript("item_1", "Weather tomorrow?", final=True)
+    v.assistant_done("r1", "completed")
+    assert out.getvalue() == "you (heard)> Weather tomorrow?\nassistant> Sunny and mild.\n"
+
+
+async def test_held_text_is_released_when_no_transcript_comes() -> None:
+    import asyncio
+
+    out, err = io.StringIO(), io.StringIO()
+    v = PlainTalkView(out, err, hold_s=0.05)
+    v.set_state(TalkState.USER_SPEAKING)
+    v.assistant_delta("r1", "Hello")
+    await asyncio.sleep(0.2)
+    assert out.getvalue() == "assistant> Hello"
+    v.user_transcript("item_1", "late", final=True)  # still shown, after the reply began
+    assert out.getvalue() == "assistant> Hello\nyou (heard)> late\n"
+
+
+def test_without_transcription_nothing_is_held() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    v = PlainTalkView(out, err, transcripts=False)
+    v.set_state(TalkState.USER_SPEAKING)
+    v.assistant_delta("r1", "Hi")
+    assert out.getvalue() == "assistant> Hi"
+
+
+async def test_a_cut_while_held_prints_the_text_then_the_cut() -> None:
+    v, out, _ = view()
+    v.set_state(TalkState.USER_SPEAKING)
+    v.assistant_delta("r1", "one two three")
+    v.assistant_cut("r1", "one", 200)
+    assert out.getvalue() == (
+        "assistant> one two three [cut]\n  [cut after 200 ms: the listener heard “one”]\n"
+    )
