@@ -121,6 +121,7 @@ class ConnectionSettings:
     auth: AuthMode = "auto"
     connect_timeout_s: float = 15.0
     token_timeout_s: float = 20.0
+    reconnect_attempts: int = 5  # after a dropped connection; 0 = give up at once (exit 1)
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,7 @@ _RULES: dict[str, _Rule] = {
     "connection.auth": _Rule("str", choices=get_args(AuthMode)),
     "connection.connect_timeout_s": _Rule("float", gt=0),
     "connection.token_timeout_s": _Rule("float", gt=0),
+    "connection.reconnect_attempts": _Rule("int", ge=0, le=20),
     "session.instructions": _Rule("str"),
     "session.voice": _Rule("str", check=_not_blank),
     "session.output_modalities": _Rule("strs", check=_modalities),

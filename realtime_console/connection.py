@@ -4,6 +4,10 @@ This is the only module that touches ``client.realtime.connect`` and websockets 
 failures are mapped here to ``ConnectionLost`` with one line that says what happened and what to
 check. Frames are received raw and parsed here, so a malformed frame or an event type newer than
 our SDK is reported and skipped rather than ending the session.
+
+After a drop, ``Reconnector`` (driven by the session's reader) backs off, opens a new connection
+through ``LinkSlot`` (the same SDK path, so the token provider is awaited again), re-sends the
+session's ``session.update`` and re-creates the conversation from ``ConversationHistory``.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Container
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -20,11 +25,14 @@ from urllib.parse import urlsplit, urlunsplit
 from realtime_console.auth import Credential
 from realtime_console.errors import ConfigError, ConnectionLost, CredentialError
 from realtime_console.protocol.aliases import to_ga
+from realtime_console.protocol.client_events import session_update
+from realtime_console.protocol.history import RestorePlan
 
 if TYPE_CHECKING:
     from openai.resources.realtime.realtime import AsyncRealtimeConnection
 
     from realtime_console.eventlog import EventLogWriter
+    from realtime_console.modes.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +85,7 @@ class RealtimeLink:
         self._log = event_log
         self._notice = on_notice
         self.malformed_frames = 0
+        self.close_code: int | None = None  # set when the socket closed under us
 
     async def send(self, event: dict[str, Any]) -> None:
         if self._log is not None:
@@ -91,21 +100,22 @@ class RealtimeLink:
         except ConnectionClosed as exc:
             raise ConnectionLost(f"connection to {self.target.describe()} lost: {exc}") from None
 
-    async def events(self) -> AsyncIterator[dict[str, Any]]:
+    async def events(self) -> AsyncGenerator[dict[str, Any], None]:
         """Server events as dicts with GA type names, until the server closes normally."""
         from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
 
         while True:
             try:
                 raw = await self._connection.recv_bytes()
-            except ConnectionClosedOK:
+            except ConnectionClosedOK as exc:
+                self.close_code = exc.rcvd.code if exc.rcvd else 1000
                 return
             except ConnectionClosed as exc:
+                self.close_code = code = exc.rcvd.code if exc.rcvd else 1006
                 if self._log is not None:
-                    self._log.note("connection_lost", code=exc.rcvd.code if exc.rcvd else 1006)
+                    self._log.note("connection_lost", code=code)
                 raise ConnectionLost(
-                    f"connection to {self.target.describe()} lost "
-                    f"(close code {exc.rcvd.code if exc.rcvd else 1006})"
+                    f"connection to {self.target.describe()} lost (close code {code})"
                 ) from None
             event = self._parse(raw)
             if event is not None:
@@ -129,6 +139,65 @@ class RealtimeLink:
 
     async def close(self) -> None:
         await self._connection.close(code=1000)
+
+
+RECONNECT_FIRST_DELAY_S = 0.5
+RECONNECT_MAX_DELAY_S = 8.0
+STABLE_AFTER_S = 60.0  # a link that lived this long before dropping was healthy: attempts reset
+
+
+def reconnect_delay_s(attempt: int) -> float:
+    """Back-off before reconnect attempt ``attempt`` (from 1): 0.5, 1, 2, 4, 8, 8, … seconds."""
+    return min(RECONNECT_MAX_DELAY_S, RECONNECT_FIRST_DELAY_S * 2.0 ** max(0, attempt - 1))
+
+
+class LinkSlot:
+    """Holds the one current link of a session and replaces it after a drop.
+
+    Each ``open()`` is a new ``client.realtime.connect`` through ``open_link`` (so the credential's
+    token provider is awaited again: an Entra token is fresh on every reconnect); the previous
+    link, dead by then, is closed first.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        credential: Credential,
+        *,
+        event_log: EventLogWriter | None,
+        on_notice: Notice,
+        connect_timeout_s: float,
+    ) -> None:
+        self.target = target
+        self._credential = credential
+        self._event_log = event_log
+        self._notice = on_notice
+        self._timeout_s = connect_timeout_s
+        self._stack: AsyncExitStack | None = None
+
+    async def open(self) -> RealtimeLink:
+        await self.aclose()
+        stack = AsyncExitStack()
+        try:
+            link = await stack.enter_async_context(
+                open_link(
+                    self.target,
+                    self._credential,
+                    event_log=self._event_log,
+                    on_notice=self._notice,
+                    connect_timeout_s=self._timeout_s,
+                )
+            )
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
+        return link
+
+    async def aclose(self) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.aclose()
 
 
 def _make_client(target: Target, credential: Credential) -> Any:
@@ -189,3 +258,152 @@ async def open_link(
                 log.debug("close failed", exc_info=True)
     finally:
         await client.close()
+
+
+class Reconnector:
+    """Reopens a dropped session: back off, connect anew, re-send the session settings, restore.
+
+    Called by the session's one reader (``pump_events``) after its link dropped, so the events
+    read while restoring go through the same dispatcher, in order, exactly once. Gives up with
+    ``ConnectionLost`` after ``attempts`` failed attempts.
+    """
+
+    def __init__(
+        self,
+        slot: LinkSlot,
+        *,
+        attempts: int,
+        on_notice: Notice,
+        event_log: EventLogWriter | None,
+        timeout_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._slot = slot
+        self.attempts = attempts
+        self._notice = on_notice
+        self._log = event_log
+        self._timeout_s = timeout_s
+        self._clock = clock
+        self._used = 0  # attempts since the session last made progress
+        self._up_since = clock()
+
+    def progress(self) -> None:
+        """The link is doing real work (a response finished): the attempts count starts over."""
+        self._used = 0
+
+    def _note(self, kind: str, **fields: Any) -> None:
+        if self._log is not None:
+            self._log.note(kind, **fields)
+
+    async def recover(self, session: Session, cause: ConnectionLost) -> None:
+        code = session.link.close_code or 1006
+        plan = session.history.restore_plan()
+        total = self.attempts
+        last: ConnectionLost = cause
+        if self._clock() - self._up_since >= STABLE_AFTER_S:
+            self._used = 0
+        # A server that accepts and then drops every connection before any response finishes
+        # must not keep us reconnecting forever: attempts add up until progress() is called.
+        while self._used < total:
+            self._used += 1
+            attempt = self._used
+            delay = reconnect_delay_s(attempt)
+            self._note("reconnect", attempt=attempt, of=total, code=code, delay_s=delay)
+            if last is cause:
+                what = f"connection lost ({code})"
+            else:
+                what = f"reconnect attempt {attempt - 1} failed: {last}"
+            self._notice(f"{what}; reconnecting (attempt {attempt}/{total}) in {delay:g} s…")
+            if last is cause:
+                session.link_down()  # after the notice: what the modes show follows it
+            await asyncio.sleep(delay)
+            link: RealtimeLink | None = None
+            try:
+                link = await self._slot.open()
+                restored, skipped = await asyncio.wait_for(
+                    _restore(session, link, plan, self._notice), self._timeout_s
+                )
+            except asyncio.TimeoutError:
+                last = ConnectionLost(f"timed out restoring the session on {link_target(link)}")
+                code = 1006
+                continue
+            except ConnectionLost as exc:
+                last = exc
+                code = (link.close_code if link is not None else None) or 1006
+                continue
+            skipped += plan.skipped
+            self._up_since = self._clock()
+            self._note("reconnected", attempt=attempt, restored=restored, skipped=skipped)
+            tail = f" ({skipped} could not be restored)" if skipped else ""
+            items = "item" if restored == 1 else "items"
+            self._notice(f"reconnected; session and {restored} {items} restored{tail}")
+            session.link_up(link)
+            return
+        raise ConnectionLost(
+            f"connection to {self._slot.target.describe()} lost for good after {self._used} "
+            f"reconnect attempt{'s' if self._used != 1 else ''} (last: {last})"
+        )
+
+
+def link_target(link: RealtimeLink | None) -> str:
+    return link.target.describe() if link is not None else "the server"
+
+
+async def _restore(
+    session: Session, link: RealtimeLink, plan: RestorePlan, notice: Notice
+) -> tuple[int, int]:
+    """On a fresh ``link``: await session.created, re-send session.update, re-create the items.
+
+    Returns (items restored, items the server refused). Every event read is dispatched.
+    """
+    events = link.events()
+
+    async def read_until(match: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        async for event in events:
+            await session.dispatcher.dispatch(event)
+            if match(event):
+                return event
+        raise ConnectionLost(f"{link.target.describe()} closed the connection while restoring")
+
+    def error_about(event: dict[str, Any], event_ids: Container[str]) -> bool:
+        error = event.get("error")
+        return (
+            event.get("type") == "error"
+            and isinstance(error, dict)
+            and error.get("event_id") in event_ids
+        )
+
+    try:
+        session.history.clear()  # the new server session starts empty; its echoes refill it
+        await read_until(lambda e: e.get("type") == "session.created")
+        update = session_update(session.session_config)
+        await link.send(update)
+        answer = await read_until(
+            lambda e: e.get("type") == "session.updated" or error_about(e, {update["event_id"]})
+        )
+        if answer.get("type") == "error":
+            notice("the server rejected the session settings; it keeps its own defaults")
+        pending = {event["item"]["id"]: event["event_id"] for event in plan.events}
+
+        def answers_an_item(e: dict[str, Any]) -> bool:
+            item = e.get("item")
+            if e.get("type") == "conversation.item.added" and isinstance(item, dict):
+                return item.get("id") in pending
+            return error_about(e, pending.values())
+
+        for event in plan.events:
+            await link.send(event)
+        restored = refused = 0
+        while pending:
+            event = await read_until(answers_an_item)
+            if event.get("type") == "error":
+                refused += 1
+                event_id = event["error"]["event_id"]
+                for item_id in [k for k, v in pending.items() if v == event_id]:
+                    del pending[item_id]
+            else:
+                restored += 1
+                del pending[event["item"]["id"]]
+        return restored, refused
+    finally:
+        await events.aclose()

@@ -117,9 +117,13 @@ async def test_keyless_entra_failure_is_one_line(tmp_path: Path, local_server: L
 async def test_dropped_connection_mid_reply_exits_1_and_keeps_the_log(
     tmp_path: Path, local_server: LocalServer
 ) -> None:
+    # With reconnects off (tests/modes/test_reconnect.py covers them on): the old behaviour.
+    (tmp_path / "noretry.toml").write_text("[connection]\nreconnect_attempts = 0\n")
     async with injecting_relay(local_server.http_url(), Injection(drop_after=8)) as url:
         env = azure_env(url, tmp_path)
         run = await run_console(
+            "--config",
+            "noretry.toml",
             "--log-events",
             "log.jsonl",
             "chat",

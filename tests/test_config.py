@@ -317,6 +317,9 @@ BAD_TOML = [
         'session.turn_detection.type = "vad" must be one of "server_vad", "semantic_vad", "none"',
     ),
     ('[connection]\nprovider = "aws"', 'connection.provider = "aws" must be one of'),
+    ("[connection]\nreconnect_attempts = 21", "reconnect_attempts = 21 is out of range (0..20)"),
+    ("[connection]\nreconnect_attempts = -1", "reconnect_attempts = -1 is out of range (0..20)"),
+    ("[connection]\nreconnect_attempts = 1.5", "reconnect_attempts = 1.5 must be an integer"),
     ('[log]\naudio = "some"', 'log.audio = "some" must be one of "full", "none"'),
     ('[connection]\nendpoint = "ftp://x"', 'connection.endpoint = "ftp://x" is not an http(s)'),
     ('[session]\noutput_modalities = ["audio", "text"]', "session.output_modalities = "),
@@ -470,3 +473,9 @@ def test_as_dict_is_json_ready_and_holds_no_secret() -> None:
     assert data["session"]["output_modalities"] == ["audio"]
     assert data["session"]["turn_detection"]["threshold"] == 0.5
     assert "s3cr3t" not in json.dumps(data)
+
+
+def test_reconnect_attempts_defaults_to_5_and_0_turns_it_off(tmp_path: Path) -> None:
+    assert load_settings(env={}).connection.reconnect_attempts == 5
+    config = write(tmp_path / "p.toml", "[connection]\nreconnect_attempts = 0")
+    assert load_settings(config_file=str(config), env={}).connection.reconnect_attempts == 0

@@ -10,17 +10,24 @@ import asyncio
 import contextlib
 import os
 import secrets
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from realtime_console import __version__
 from realtime_console.auth import NO_CREDENTIALS, Credential, resolve_credential
-from realtime_console.connection import RealtimeLink, Target, azure_websocket_base_url, open_link
+from realtime_console.connection import (
+    LinkSlot,
+    RealtimeLink,
+    Reconnector,
+    Target,
+    azure_websocket_base_url,
+    open_link,
+)
 from realtime_console.dispatcher import ANY, Dispatcher, Event
 from realtime_console.errors import AuthError, ConnectionLost
 from realtime_console.eventlog import EventLogWriter
 from realtime_console.protocol.client_events import session_update
+from realtime_console.protocol.history import ConversationHistory
 from realtime_console.protocol.session import build_session
 from realtime_console.redact import Redactor
 from realtime_console.ui.view import ConsoleView
@@ -30,14 +37,98 @@ if TYPE_CHECKING:
     from realtime_console.config import Settings
 
 
-@dataclass
 class Session:
-    link: RealtimeLink
-    dispatcher: Dispatcher
-    waiters: EventWaiters
-    event_log: EventLogWriter | None
-    session_config: dict[str, Any]
-    created: asyncio.Future[Event]  # registered before the reader starts, so it cannot be missed
+    """One live conversation: its link (replaced after a reconnect), reader plumbing and state.
+
+    ``send()`` is how modes send: while the link is down (between a drop and the end of the
+    restore) it sends nothing and returns False; the caller decides whether the event matters
+    (a chat turn is re-asked, a microphone block is simply dropped). ``generation`` counts
+    reconnects; ``lost(generation)`` completes when that connection drops.
+    """
+
+    def __init__(
+        self,
+        link: RealtimeLink,
+        dispatcher: Dispatcher,
+        waiters: EventWaiters,
+        event_log: EventLogWriter | None,
+        session_config: dict[str, Any],
+        created: asyncio.Future[Event],  # registered before the reader starts: cannot be missed
+        *,
+        history: ConversationHistory | None = None,
+        reconnector: Reconnector | None = None,
+    ) -> None:
+        self.link = link
+        self.dispatcher = dispatcher
+        self.waiters = waiters
+        self.event_log = event_log
+        self.session_config = session_config
+        self.created = created
+        self.history = history if history is not None else ConversationHistory()
+        self.reconnector = reconnector
+        self.generation = 0
+        self.on_lost: list[Callable[[], None]] = []  # called when the link drops (then retried)
+        self.on_restored: list[Callable[[], None]] = []  # called when a reconnect completed
+        self._connected = asyncio.Event()
+        self._connected.set()
+        self._down: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._failure: ConnectionLost | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set() and self._failure is None
+
+    async def send(self, event: dict[str, Any]) -> bool:
+        """Send on the current link; False if it is down (the event was not sent)."""
+        if self._failure is not None:
+            raise self._failure
+        if not self._connected.is_set():
+            return False
+        try:
+            await self.link.send(event)
+        except ConnectionLost:
+            if self.reconnector is None:
+                raise
+            return False  # the reader sees the same drop and reconnects
+        return True
+
+    async def wait_connected(self) -> int:
+        """Wait until the link is up (after a reconnect, restored); its generation."""
+        await self._connected.wait()
+        if self._failure is not None:
+            raise self._failure
+        return self.generation
+
+    def lost(self, generation: int) -> asyncio.Future[None]:
+        """Completes when connection ``generation`` drops (at once if it already has)."""
+        if generation == self.generation and self._connected.is_set():
+            return self._down
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    def link_down(self) -> None:
+        self._connected.clear()
+        if not self._down.done():
+            self._down.set_result(None)
+        for callback in self.on_lost:
+            callback()
+
+    def link_up(self, link: RealtimeLink) -> None:
+        self.link = link
+        self.generation += 1
+        self._down = asyncio.get_running_loop().create_future()
+        self._connected.set()
+        for callback in self.on_restored:
+            callback()
+
+    def fail(self, exc: ConnectionLost) -> None:
+        """Lost for good: every waiter, and every later send or wait, gets ``exc``."""
+        self._failure = exc
+        self.waiters.fail(exc)
+        if not self._down.done():
+            self._down.set_result(None)
+        self._connected.set()  # wakes wait_connected(), which then raises
 
 
 @contextlib.asynccontextmanager
@@ -90,19 +181,16 @@ def target_context(
 
 
 @contextlib.asynccontextmanager
-async def open_recorded_link(
+async def _recorded_target(
     settings: Settings,
     *,
     env: Mapping[str, str],
-    view: ConsoleView,
     redactor: Redactor,
     session_config: dict[str, Any],
     log_path: str | os.PathLike[str] | None,
-) -> AsyncIterator[tuple[RealtimeLink, EventLogWriter | None]]:
-    """Resolve the target, open the event log (when ``log_path``) and connect.
-
-    The log's header records ``session_config``: the session this run asks for.
-    """
+) -> AsyncIterator[tuple[Target, Credential, EventLogWriter | None]]:
+    """Resolve the target and open the event log (when ``log_path``); its header records
+    ``session_config``: the session this run asks for."""
     async with contextlib.AsyncExitStack() as stack:
         target, credential = await stack.enter_async_context(
             target_context(settings, env, redactor)
@@ -120,16 +208,31 @@ async def open_recorded_link(
                     audio=settings.log.audio,
                 )
             )
-        link = await stack.enter_async_context(
-            open_link(
-                target,
-                credential,
-                event_log=event_log,
-                on_notice=view.notice,
-                connect_timeout_s=settings.connection.connect_timeout_s,
-            )
-        )
-        yield link, event_log
+        yield target, credential, event_log
+
+
+@contextlib.asynccontextmanager
+async def open_recorded_link(
+    settings: Settings,
+    *,
+    env: Mapping[str, str],
+    view: ConsoleView,
+    redactor: Redactor,
+    session_config: dict[str, Any],
+    log_path: str | os.PathLike[str] | None,
+) -> AsyncIterator[tuple[RealtimeLink, EventLogWriter | None]]:
+    """Resolve the target, open the event log (when ``log_path``) and connect (no reconnects)."""
+    async with _recorded_target(
+        settings, env=env, redactor=redactor, session_config=session_config, log_path=log_path
+    ) as (target, credential, event_log):
+        async with open_link(
+            target,
+            credential,
+            event_log=event_log,
+            on_notice=view.notice,
+            connect_timeout_s=settings.connection.connect_timeout_s,
+        ) as link:
+            yield link, event_log
 
 
 @contextlib.asynccontextmanager
@@ -140,36 +243,84 @@ async def open_session(
     view: ConsoleView,
     redactor: Redactor,
 ) -> AsyncIterator[Session]:
-    """Connect, configure the session (``session.update``) and yield; the caller runs the reader."""
+    """Connect, configure the session (``session.update``) and yield; the caller runs the reader.
+
+    With ``connection.reconnect_attempts`` > 0 the reader reconnects after a drop (see
+    ``pump_events``) through the same target and credential, into the same event log.
+    """
     session_config = build_session(settings.session)
-    async with open_recorded_link(
+    conn = settings.connection
+    async with _recorded_target(
         settings,
         env=env,
-        view=view,
         redactor=redactor,
         session_config=session_config,
         log_path=settings.log.events,
-    ) as (link, event_log):
-        waiters = EventWaiters()
-        dispatcher = Dispatcher(
-            on_handler_error=lambda kind, exc: view.notice(f"handler for {kind} failed: {exc}")
+    ) as (target, credential, event_log):
+        slot = LinkSlot(
+            target,
+            credential,
+            event_log=event_log,
+            on_notice=view.notice,
+            connect_timeout_s=conn.connect_timeout_s,
         )
-        dispatcher.on(ANY, waiters)
-        created = waiters.expect(is_type("session.created"))
-        yield Session(link, dispatcher, waiters, event_log, session_config, created)
+        try:
+            link = await slot.open()
+            waiters = EventWaiters()
+            dispatcher = Dispatcher(
+                on_handler_error=lambda kind, exc: view.notice(f"handler for {kind} failed: {exc}")
+            )
+            history = ConversationHistory()
+            dispatcher.on(ANY, history)  # before the waiters: a woken mode sees the item
+            dispatcher.on(ANY, waiters)
+            created = waiters.expect(is_type("session.created"))
+            reconnector = None
+            if conn.reconnect_attempts > 0:
+                reconnector = Reconnector(
+                    slot,
+                    attempts=conn.reconnect_attempts,
+                    on_notice=view.notice,
+                    event_log=event_log,
+                    timeout_s=conn.connect_timeout_s,
+                )
+            yield Session(
+                link,
+                dispatcher,
+                waiters,
+                event_log,
+                session_config,
+                created,
+                history=history,
+                reconnector=reconnector,
+            )
+        finally:
+            await slot.aclose()
 
 
 async def pump_events(session: Session) -> None:
-    """The one reader: every server event goes through the dispatcher until the socket ends."""
-    try:
-        async for event in session.link.events():
-            await session.dispatcher.dispatch(event)
-    except ConnectionLost as exc:
-        session.waiters.fail(exc)
-        raise
-    lost = ConnectionLost(f"{session.link.target.describe()} closed the connection")
-    session.waiters.fail(lost)
-    raise lost
+    """The one reader: every server event goes through the dispatcher, exactly once.
+
+    When the socket ends it reconnects (``Session.reconnector``), reading the new link's events
+    itself while restoring, then goes on; without a reconnector, or when reconnecting fails for
+    good, it fails every waiter and raises ``ConnectionLost``.
+    """
+    while True:
+        try:
+            async for event in session.link.events():
+                await session.dispatcher.dispatch(event)
+                if session.reconnector is not None and event.get("type") == "response.done":
+                    session.reconnector.progress()
+            cause = ConnectionLost(f"{session.link.target.describe()} closed the connection")
+        except ConnectionLost as exc:
+            cause = exc
+        if session.reconnector is None:
+            session.fail(cause)
+            raise cause
+        try:
+            await session.reconnector.recover(session, cause)  # calls session.link_down()
+        except ConnectionLost as exc:
+            session.fail(exc)
+            raise
 
 
 async def configure(session: Session, view: ConsoleView, timeout_s: float) -> None:
@@ -179,7 +330,7 @@ async def configure(session: Session, view: ConsoleView, timeout_s: float) -> No
     answer = session.waiters.expect(
         any_of(is_type("session.updated"), error_for({update["event_id"]}))
     )
-    await session.link.send(update)
+    await session.send(update)  # if the link drops now, the reconnect sends it and answers
     event = await settle(answer, timeout_s)
     if event.get("type") == "error":
         view.notice("the server rejected the session settings; it keeps its own defaults")

@@ -181,11 +181,35 @@ class _Talk:
         session.dispatcher.register(self.console.table())
         session.dispatcher.register(self.talk.table())
         session.dispatcher.on(ANY, self._show_server_event)
+        session.on_lost.append(self._connection_lost)
+        session.on_restored.append(self._reconnected)
 
     async def send(self, event: dict[str, Any]) -> None:
-        await self.session.link.send(event)
+        """Send; while the connection is down the event is dropped (audio in flight is lost)."""
+        if not await self.session.send(event):
+            return
         if event["type"] not in _QUIET_IN_PANE:
             self.view.event_line("client", event["type"], summarize(event))
+
+    def _connection_lost(self) -> None:
+        """The link dropped: the reply being played is cut, unsent audio is thrown away."""
+        position = self.speaker.interrupt()
+        dropped = self.console.dropped_responses
+        if position is not None:
+            dropped.add(position.response_id)
+        for response_id in sorted(self.talk.turns.generating):
+            dropped.add(response_id)
+            self.speaker.drop_response(response_id)
+            self.view.assistant_done(response_id, "incomplete")  # its response.done never comes
+        self.talk.turns.generating.clear()
+        self.pending.clear()
+        self.gate.capturing = False
+        if self.talk.turns.reconnecting():
+            self.view.set_state(self.talk.turns.state)
+
+    def _reconnected(self) -> None:
+        self.mic.discard_queued()  # captured while reconnecting: stale, never sent
+        self.talk.ready()
 
     def _show_server_event(self, event: Event) -> None:
         kind = str(event.get("type", "?"))
@@ -199,7 +223,8 @@ class _Talk:
             helpers = []
             try:
                 await configure(self.session, self.view, self.settings.connection.connect_timeout_s)
-                self.talk.ready()
+                if self.session.connected:  # else the reconnect's on_restored makes it ready
+                    self.talk.ready()
                 if self.gate.push_to_talk:
                     self.view.notice("push-to-talk: press the talk key to speak, again to send")
                 helpers.append(tasks.create_task(self._pump_microphone()))

@@ -19,6 +19,9 @@ Spec syntax: comma-separated ``name=value`` pairs, for example
 - ``error_at=N``     send a ``server_error`` ``error`` event before the N-th
 - ``refuse=N``       refuse the first N WebSocket handshakes with HTTP 503
 - ``stall_after=N``  after the N-th server event, send nothing more (the socket stays open)
+- ``drop_connections=N`` apply ``drop_after`` / ``drop_at`` / ``stall_after`` to the first N
+                     connections only (default 0: to every one), so a client that reconnects
+                     gets a healthy connection
 - ``seed=N``         seed for the jitter (default 0)
 
 Event counts are per connection and start at 1 with ``session.created``.
@@ -49,6 +52,7 @@ class FaultPlan:
     error_at: int | None = None
     refuse: int = 0
     stall_after: int | None = None
+    drop_connections: int = 0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -129,6 +133,8 @@ class FaultInjector:
         self._rng = random.Random(plan.seed * 1_000_003 + connection_number)
         self._count = 0  # server events handled so far (injected frames not included)
         self._dead = False
+        # Connections are numbered by handshake from 1, refused handshakes included.
+        self._may_die = not plan.drop_connections or connection_number <= plan.drop_connections
 
     def actions(self, event: dict[str, Any]) -> list[Action]:
         if self._dead:
@@ -136,7 +142,7 @@ class FaultInjector:
         plan = self.plan
         self._count += 1
         n = self._count
-        if plan.drop_at is not None and event.get("type") == plan.drop_at:
+        if self._may_die and plan.drop_at is not None and event.get("type") == plan.drop_at:
             return self._die(Abort())
         out: list[Action] = []
         if n == plan.malformed_at:
@@ -149,7 +155,9 @@ class FaultInjector:
             jitter = self._rng.uniform(0.0, plan.jitter_ms) if plan.jitter_ms else 0.0
             out.append(Sleep((plan.delay_ms + jitter) / 1000.0))
         out.append(Send(encode(event)))
-        if n == plan.drop_after:
+        if not self._may_die:
+            pass
+        elif n == plan.drop_after:
             out += self._die(Abort())
         elif n == plan.stall_after:
             out += self._die(Stall())

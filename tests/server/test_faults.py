@@ -102,6 +102,17 @@ def test_drop_and_stall_end_the_stream() -> None:
     assert stalling.actions(event()) == []
 
 
+def test_drop_connections_limits_drops_to_the_first_connections() -> None:
+    plan = FaultPlan.parse("drop_after=1,drop_at=response.done,drop_connections=1")
+    assert FaultInjector(plan, 1).actions(event())[-1] == Abort()
+    assert FaultInjector(plan, 1).actions(event("response.done")) == [Abort()]
+    healthy = FaultInjector(plan, 2)
+    assert [a for _ in range(3) for a in healthy.actions(event())] == [
+        Send('{"type":"response.output_audio.delta","event_id":"event_x"}')
+    ] * 3
+    assert isinstance(healthy.actions(event("response.done"))[-1], Send)
+
+
 def test_delay_and_jitter_apply_to_deltas_and_are_reproducible() -> None:
     plan = FaultPlan(delay_ms=50, jitter_ms=30, seed=9)
 
