@@ -339,9 +339,12 @@ class Reconnector:
             self._notice(f"reconnected; session and {restored} {items} restored{tail}")
             session.link_up(link)
             return
+        target = self._slot.target.describe()
+        # The last failure names the endpoint too: keep only what went wrong, once.
+        reason = str(last).replace(f"connection to {target} ", "").replace(f" to {target}", "")
         raise ConnectionLost(
-            f"connection to {self._slot.target.describe()} lost for good after {self._used} "
-            f"reconnect attempt{'s' if self._used != 1 else ''} (last: {last})"
+            f"connection to {target} lost for good after {self._used} "
+            f"reconnect attempt{'s' if self._used != 1 else ''} (last attempt: {reason})"
         )
 
 

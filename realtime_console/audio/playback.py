@@ -34,6 +34,10 @@ class Playback:
         # Lets a reply shorter than the prebuffer start, and its end not count as an underrun.
         self.speaker.end_response(response_id)
 
+    def drop_response(self, response_id: str) -> None:
+        """Stop playing a reply that will not be finished (faded), and refuse its late audio."""
+        self.speaker.drop_response(response_id)
+
     async def drain(self) -> None:
         await self.speaker.drain()
 

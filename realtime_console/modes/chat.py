@@ -61,7 +61,7 @@ async def run_chat(
     try:
         async with open_session(settings, env=env, view=view, redactor=redactor) as session:
             session.dispatcher.register(handlers.table())
-            _end_cut_replies_on_drop(session, handlers)
+            _end_cut_replies_on_drop(session, handlers, playback)
             async with TaskGroup() as tasks:
                 reader = tasks.create_task(pump_events(session))
                 try:
@@ -77,10 +77,12 @@ async def run_chat(
     return 0
 
 
-def _end_cut_replies_on_drop(session: Session, handlers: ConsoleHandlers) -> None:
+def _end_cut_replies_on_drop(
+    session: Session, handlers: ConsoleHandlers, playback: Playback | None
+) -> None:
     """A reply cut by a dropped connection never gets its ``response.done``: end it as
-    ``incomplete`` (the view closes its line, sinks finish what they received); the turn is
-    asked again after the reconnect."""
+    ``incomplete`` (the view closes its line, sinks finish what they received) and stop playing
+    it, since the turn is asked again after the reconnect and would otherwise be heard twice."""
     open_responses: set[str] = set()
 
     def created(event: Event) -> None:
@@ -95,6 +97,8 @@ def _end_cut_replies_on_drop(session: Session, handlers: ConsoleHandlers) -> Non
 
     def lost() -> None:
         for response_id in sorted(open_responses):
+            if playback is not None:
+                playback.drop_response(response_id)
             cut = {"id": response_id, "status": "incomplete"}
             handlers.response_done({"type": "response.done", "response": cut})
         open_responses.clear()
