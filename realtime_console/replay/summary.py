@@ -152,7 +152,7 @@ class SummaryBuilder:
             ("client", "conversation.item.truncate"): self._truncate,
             ("meta", "barge_in"): self._barge_in,
             ("meta", "reconnect"): self._reconnect,
-            ("meta", "underrun"): self._underrun,
+            ("meta", "audio_stats"): self._audio_stats,
         }
 
     def feed(self, record: LogRecord) -> None:
@@ -303,9 +303,11 @@ class SummaryBuilder:
     def _reconnect(self, event: Mapping[str, Any], t: float | None) -> None:
         self._reconnects += 1
 
-    def _underrun(self, event: Mapping[str, Any], t: float | None) -> None:
-        count = event.get("count")
-        self._underruns += count if isinstance(count, int) and count > 0 else 1
+    def _audio_stats(self, event: Mapping[str, Any], t: float | None) -> None:
+        # talk writes running totals (periodically and at the end): the latest is the total.
+        count = event.get("playback_underruns")
+        if isinstance(count, int) and count > self._underruns:
+            self._underruns = count
 
     # -------------------------------------------------------------------- result
 

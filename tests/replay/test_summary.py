@@ -72,7 +72,7 @@ def test_push_to_talk_text_and_unprompted_turns(tmp_path: Path) -> None:
             ev(0.6, "client", "response.create"),
             ev(0.7, "server", "response.created", response={"id": "r1"}),
             ev(0.9, "server", "response.audio.delta", response_id="r1", item_id="i", delta=audio),
-            ev(1.0, "meta", "underrun", count=3),
+            ev(1.0, "meta", "audio_stats", final=False, playback_underruns=2),
             ev(
                 1.1,
                 "server",
@@ -87,6 +87,7 @@ def test_push_to_talk_text_and_unprompted_turns(tmp_path: Path) -> None:
             ev(3.0, "client", "response.create"),
             ev(3.2, "server", "response.created", response={"id": "r3"}),
             ev(3.5, "meta", "reconnect", attempt=1),
+            ev(3.5, "meta", "audio_stats", final=True, playback_underruns=3),  # running total
         ],
     )
     summary = SummaryBuilder().feed_all(read_log(log)).summary()
