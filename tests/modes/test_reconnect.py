@@ -16,7 +16,6 @@ from realtime_console.config import ConnectionSettings, LogSettings, Settings, l
 from realtime_console.errors import BaseExceptionGroup, ConnectionLost
 from realtime_console.eventlog import read_log
 from realtime_console.modes.chat import ChatOptions, run_chat
-from realtime_console.modes.talk import run_talk
 from realtime_console.modes.talk_controls import TalkCommands
 from realtime_console.protocol.schema import validate_client_event, validate_server_event
 from realtime_console.redact import Redactor
@@ -27,7 +26,7 @@ from realtime_console.ui.plain import PlainView
 from realtime_console.ui.view import TalkState
 from tests.conftest import SERVER_KEY, assert_no_traceback, azure_env, run_console
 from tests.modes.test_chat import ListLines, expected_reply
-from tests.modes.test_talk import Devices, silence, tone, until
+from tests.modes.test_talk import Devices, silence, start_talk, tone, until
 from tests.modes.test_talk_handlers import RecordingView
 
 MID_REPLY = "response.output_audio_transcript.delta"
@@ -215,15 +214,8 @@ async def test_talk_shows_reconnecting_then_listens_again(tmp_path: Path) -> Non
             connection=ConnectionSettings(provider="azure", endpoint=server.http_url()),
             log=LogSettings(events=str(log)),
         )
-        talk = asyncio.ensure_future(
-            run_talk(
-                settings,
-                controls=controls,
-                view=view,
-                env={"AZURE_OPENAI_API_KEY": SERVER_KEY},
-                redactor=Redactor(),
-                backend=devices.backend(),
-            )
+        talk = start_talk(
+            settings, devices, view, controls, env={"AZURE_OPENAI_API_KEY": SERVER_KEY}
         )
         try:
             await until(lambda: TalkState.RECONNECTING in view.states)
@@ -253,15 +245,8 @@ async def test_talk_cuts_the_reply_in_flight_and_listens_again(tmp_path: Path) -
             connection=ConnectionSettings(provider="azure", endpoint=server.http_url()),
             log=LogSettings(events=str(log)),
         )
-        talk = asyncio.ensure_future(
-            run_talk(
-                settings,
-                controls=controls,
-                view=view,
-                env={"AZURE_OPENAI_API_KEY": SERVER_KEY},
-                redactor=Redactor(),
-                backend=devices.backend(),
-            )
+        talk = start_talk(
+            settings, devices, view, controls, env={"AZURE_OPENAI_API_KEY": SERVER_KEY}
         )
         try:
             await until(lambda: TalkState.LISTENING in view.states)

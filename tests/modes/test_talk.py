@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,26 @@ async def until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
         await asyncio.sleep(0.02)
 
 
+def start_talk(
+    settings: Settings,
+    devices: Devices,
+    view: RecordingView,
+    controls: TalkCommands,
+    env: Mapping[str, str] = os.environ,
+) -> asyncio.Future[int]:
+    """``run_talk`` on the fake devices, as a task the test drives and then quits."""
+    return asyncio.ensure_future(
+        run_talk(
+            settings,
+            controls=controls,
+            view=view,
+            env=env,
+            redactor=Redactor(),
+            backend=devices.backend(),
+        )
+    )
+
+
 def local_settings(log: Path) -> Settings:
     return Settings(
         connection=ConnectionSettings(provider="local"),
@@ -73,16 +93,7 @@ async def test_a_spoken_turn_gets_a_played_reply_and_speaking_over_it_truncates(
 ) -> None:
     log = tmp_path / "talk.jsonl"
     devices, view, controls = Devices(), RecordingView(), TalkCommands()
-    talk = asyncio.ensure_future(
-        run_talk(
-            local_settings(log),
-            controls=controls,
-            view=view,
-            env=os.environ,
-            redactor=Redactor(),
-            backend=devices.backend(),
-        )
-    )
+    talk = start_talk(local_settings(log), devices, view, controls)
     try:
         await until(lambda: TalkState.LISTENING in view.states)
         devices.inputs[0].feed(silence(200) + tone(900) + silence(100))
@@ -133,16 +144,7 @@ async def test_push_to_talk_commits_and_asks_for_a_response(tmp_path: Path) -> N
 
     log = tmp_path / "ptt.jsonl"
     devices, view, controls = Devices(), RecordingView(), TalkCommands()
-    talk = asyncio.ensure_future(
-        run_talk(
-            push_to_talk_settings(local_settings(log)),
-            controls=controls,
-            view=view,
-            env=os.environ,
-            redactor=Redactor(),
-            backend=devices.backend(),
-        )
-    )
+    talk = start_talk(push_to_talk_settings(local_settings(log)), devices, view, controls)
     try:
         await until(lambda: TalkState.LISTENING in view.states)
         devices.inputs[0].feed(tone(2000))
@@ -173,16 +175,7 @@ async def test_push_to_talk_commits_and_asks_for_a_response(tmp_path: Path) -> N
 async def test_mute_stops_sending_without_closing_the_stream(tmp_path: Path) -> None:
     log = tmp_path / "mute.jsonl"
     devices, view, controls = Devices(), RecordingView(), TalkCommands()
-    talk = asyncio.ensure_future(
-        run_talk(
-            local_settings(log),
-            controls=controls,
-            view=view,
-            env=os.environ,
-            redactor=Redactor(),
-            backend=devices.backend(),
-        )
-    )
+    talk = start_talk(local_settings(log), devices, view, controls)
     try:
         await until(lambda: TalkState.LISTENING in view.states)
         controls.toggle_mute()
