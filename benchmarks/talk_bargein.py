@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import statistics
 import threading
@@ -41,17 +42,6 @@ TARGET_SILENCE_MS = 20.0
 TARGET_TRUNCATION_MS = 10.0
 
 
-class _Null:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
-
-
 def _setup(
     *, block_ms: float, latency_s: float, realtime: bool
 ) -> tuple[Speaker, FakeOutputStream, Dispatcher, list[dict[str, Any]]]:
@@ -65,7 +55,8 @@ def _setup(
 
     speaker = Speaker(block_ms=block_ms, prebuffer_ms=60, stream_factory=factory)
     speaker.start()
-    view = PlainTalkView(_Null(), _Null())  # type: ignore[arg-type]
+    null = open(os.devnull, "w")  # open for the whole run
+    view = PlainTalkView(null, null)
     sent: list[dict[str, Any]] = []
 
     async def send(event: dict[str, Any]) -> None:

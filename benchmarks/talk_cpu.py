@@ -45,22 +45,12 @@ TARGET_LISTENING = 1.0
 TARGET_FULL_DUPLEX = 3.0
 
 
-class _Null:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
-
-
 class TimedView(PlainTalkView):
     """Records (state, wall, cpu) at each state change."""
 
     def __init__(self) -> None:
-        super().__init__(_Null(), _Null())  # type: ignore[arg-type]
+        null = open(os.devnull, "w")  # open for the whole run
+        super().__init__(null, null)
         self.marks: list[tuple[TalkState, float, float]] = []
         self.changed = asyncio.Event()
 

@@ -205,17 +205,25 @@ async def test_a_server_gone_for_good_ends_with_connection_lost(tmp_path: Path) 
     assert not [e for e in meta if e["type"] == "reconnected"]
 
 
+def azure_settings(server: LocalServer, log: Path) -> Settings:
+    """The console pointed at ``server`` on the Azure GA path, logging to ``log``."""
+    return Settings(
+        connection=ConnectionSettings(provider="azure", endpoint=server.http_url()),
+        log=LogSettings(events=str(log)),
+    )
+
+
 async def test_talk_shows_reconnecting_then_listens_again(tmp_path: Path) -> None:
     log = tmp_path / "talk.jsonl"
     devices, view, controls = Devices(), RecordingView(), TalkCommands()
     # Events 1 and 2 are session.created and session.updated: the cut comes while listening.
     async with faulty_server(drop_after=2, drop_connections=1) as server:
-        settings = Settings(
-            connection=ConnectionSettings(provider="azure", endpoint=server.http_url()),
-            log=LogSettings(events=str(log)),
-        )
         talk = start_talk(
-            settings, devices, view, controls, env={"AZURE_OPENAI_API_KEY": SERVER_KEY}
+            azure_settings(server, log),
+            devices,
+            view,
+            controls,
+            env={"AZURE_OPENAI_API_KEY": SERVER_KEY},
         )
         try:
             await until(lambda: TalkState.RECONNECTING in view.states)
@@ -241,12 +249,12 @@ async def test_talk_cuts_the_reply_in_flight_and_listens_again(tmp_path: Path) -
     devices, view, controls = Devices(), RecordingView(), TalkCommands()
     # All of the reply's audio arrives, then the connection is cut before the response ends.
     async with faulty_server(drop_at="response.output_audio.done", drop_connections=1) as server:
-        settings = Settings(
-            connection=ConnectionSettings(provider="azure", endpoint=server.http_url()),
-            log=LogSettings(events=str(log)),
-        )
         talk = start_talk(
-            settings, devices, view, controls, env={"AZURE_OPENAI_API_KEY": SERVER_KEY}
+            azure_settings(server, log),
+            devices,
+            view,
+            controls,
+            env={"AZURE_OPENAI_API_KEY": SERVER_KEY},
         )
         try:
             await until(lambda: TalkState.LISTENING in view.states)
