@@ -51,10 +51,13 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 __all__ = [
+    "DEFAULT_ASK_PROMPT",
+    "DEFAULT_AUDIO_MODEL",
     "DEFAULT_INSTRUCTIONS",
     "PACKAGED_CONFIGS",
     "PROFILE_ENV",
     "AudioSettings",
+    "CompletionsSettings",
     "ConnectionSettings",
     "LogSettings",
     "SessionSettings",
@@ -70,7 +73,11 @@ AuthMode = Literal["auto", "key", "entra"]
 TurnDetectionType = Literal["server_vad", "semantic_vad", "none"]
 Eagerness = Literal["low", "medium", "high", "auto"]
 AudioLogging = Literal["full", "none"]
+AzureChatApi = Literal["deployments", "v1"]
+AudioFormat = Literal["wav", "mp3", "flac", "opus", "aac", "pcm16"]
 
+DEFAULT_AUDIO_MODEL = "gpt-audio-1.5"  # OpenAI's current audio chat model (late 2026)
+DEFAULT_ASK_PROMPT = "Describe in detail the spoken audio input."
 DEFAULT_INSTRUCTIONS = (
     "You are a helpful assistant. You answer out loud, and what you say is also shown as text."
 )
@@ -125,6 +132,23 @@ class ConnectionSettings:
 
 
 @dataclass(frozen=True)
+class CompletionsSettings:
+    """The audio chat-completions commands (``audio say|ask|chat``)."""
+
+    # None = the provider's default: the Azure deployment (connection.deployment, which
+    # AZURE_OPENAI_DEPLOYMENT_NAME sets), or DEFAULT_AUDIO_MODEL on OpenAI and the local server.
+    model: str | None = None
+    # Azure only: "deployments" = /openai/deployments/{model}/chat/completions?api-version=…,
+    # "v1" = /openai/v1/chat/completions with model = the deployment's name.
+    azure_api: AzureChatApi = "deployments"
+    format: AudioFormat = "wav"  # reply audio when neither -o's extension nor --format says
+    instructions: str | None = None  # a system message before the conversation; None = none
+    ask_prompt: str = DEFAULT_ASK_PROMPT  # `audio ask` without -p
+    timeout_s: float = 120.0  # one request, until its last byte
+    max_retries: int = 2  # after HTTP 429 / 5xx, honouring retry-after; 0 = fail at once
+
+
+@dataclass(frozen=True)
 class LogSettings:
     events: str | None = None  # path for --log-events
     audio: AudioLogging = "full"
@@ -137,6 +161,7 @@ class Settings:
     connection: ConnectionSettings = field(default_factory=ConnectionSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
+    completions: CompletionsSettings = field(default_factory=CompletionsSettings)
     log: LogSettings = field(default_factory=LogSettings)
     profile_name: str | None = None
     profile_path: str | None = None
@@ -244,6 +269,13 @@ _RULES: dict[str, _Rule] = {
     "audio.append_ms": _Rule("int", ge=20, le=500),
     "audio.prebuffer_ms": _Rule("int", ge=0, le=2000),
     "audio.max_buffer_ms": _Rule("int", gt=0),
+    "completions.model": _Rule("str", optional=True),
+    "completions.azure_api": _Rule("str", choices=get_args(AzureChatApi)),
+    "completions.format": _Rule("str", choices=get_args(AudioFormat)),
+    "completions.instructions": _Rule("str", optional=True),
+    "completions.ask_prompt": _Rule("str", check=_not_blank),
+    "completions.timeout_s": _Rule("float", gt=0),
+    "completions.max_retries": _Rule("int", ge=0, le=10),
     "log.events": _Rule("str", optional=True),
     "log.audio": _Rule("str", choices=get_args(AudioLogging)),
 }
@@ -253,6 +285,7 @@ _SECTIONS: dict[str, Any] = {
     "session": SessionSettings,
     "session.turn_detection": TurnDetection,
     "audio": AudioSettings,
+    "completions": CompletionsSettings,
     "log": LogSettings,
 }
 
@@ -271,6 +304,8 @@ _FLAGS: dict[str, str] = {
     "audio.input_device": "--input-device",
     "audio.output_device": "--output-device",
     "log.events": "--log-events",
+    "completions.format": "--format",
+    "completions.instructions": "--instructions",
 }
 
 
@@ -348,7 +383,7 @@ def _build(cls: Any, prefix: str, values: Mapping[str, object]) -> Any:
     return cls(**kwargs)
 
 
-_TOP = ("connection", "session", "audio", "log")
+_TOP = ("connection", "session", "audio", "completions", "log")
 _DEFAULTS: dict[str, object] = {
     key: value for name in _TOP for key, value in _flatten(getattr(Settings(), name), name).items()
 }

@@ -26,7 +26,9 @@ from realtime_console.redact import Redactor
 FORMAT = "realtime-console-log"
 VERSION = 1
 
-Direction = Literal["client", "server", "meta"]
+# "http": one request or response of the audio chat-completions commands (docs/event-log.md).
+Direction = Literal["client", "server", "meta", "http"]
+DIRECTIONS: tuple[Direction, ...] = ("client", "server", "meta", "http")
 AudioPolicy = Literal["full", "none"]
 
 # Where each event type carries base64 audio: (event type, path to the payload).
@@ -61,8 +63,32 @@ def audio_payload(event: Mapping[str, Any]) -> bytes | None:
     return pcm.decode_b64(payload) if isinstance(payload, str) else None
 
 
-def _drop_audio(event: Mapping[str, Any]) -> Mapping[str, Any]:
+# In HTTP exchanges audio sits in ``{"input_audio": {"data": …}}`` (request messages) and
+# ``{"audio": {"data": …}}`` (a reply's message, a stream chunk's delta), however deep.
+_HTTP_AUDIO_KEYS = frozenset({"audio", "input_audio"})
+
+
+def _drop_http_audio(value: Any, parent_key: str | None = None) -> Any:
+    """A copy of an HTTP exchange with every base64 audio ``data`` replaced by ``audio_bytes``
+    (the size of the encoded file it held)."""
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            if key == "data" and parent_key in _HTTP_AUDIO_KEYS and isinstance(item, str):
+                out["audio_bytes"] = pcm.b64_decoded_len(item)
+            else:
+                out[key] = _drop_http_audio(item, key)
+        return out
+    if isinstance(value, list | tuple):
+        return [_drop_http_audio(item) for item in value]
+    return value
+
+
+def _drop_audio(event: Mapping[str, Any], direction: Direction = "server") -> Mapping[str, Any]:
     """Replace the audio payload with its byte count (``--log-audio none``)."""
+    if direction == "http":
+        dropped: Mapping[str, Any] = _drop_http_audio(event)
+        return dropped
     key = _AUDIO_FIELDS.get(str(event.get("type")))
     if key is None or not isinstance(event.get(key), str):
         return event
@@ -117,7 +143,7 @@ class EventLogWriter:
 
     def write(self, direction: Direction, event: Mapping[str, Any]) -> None:
         if self._audio == "none":
-            event = _drop_audio(event)
+            event = _drop_audio(event, direction)
         t = round(self._clock() - self._start, 6)
         self._write_obj({"t": t, "dir": direction, "event": event})
 
@@ -255,7 +281,7 @@ def _record(obj: dict[str, Any], number: int, index: int) -> LogRecord | None:
     if "dir" in obj and isinstance(obj.get("event"), dict):
         direction = obj["dir"]
         t = obj.get("t")
-        if direction not in ("client", "server", "meta") or not isinstance(t, int | float):
+        if direction not in DIRECTIONS or not isinstance(t, int | float):
             return None
         return LogRecord(index, number, float(t), direction, to_ga(obj["event"]))
     if isinstance(obj.get("type"), str):  # a bare server event

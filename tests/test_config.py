@@ -52,7 +52,7 @@ def toml_keys(table: dict[str, Any], prefix: str = "") -> set[str]:
 
 
 ALL_KEYS = set().union(
-    *(leaf_keys(getattr(Settings(), s), s) for s in ("connection", "session", "audio", "log"))
+    *(leaf_keys(getattr(Settings(), s), s) for s in ("connection", "session", "audio", "completions", "log"))
 )
 
 
@@ -479,3 +479,23 @@ def test_reconnect_attempts_defaults_to_5_and_0_turns_it_off(tmp_path: Path) -> 
     assert load_settings(env={}).connection.reconnect_attempts == 5
     config = write(tmp_path / "p.toml", "[connection]\nreconnect_attempts = 0")
     assert load_settings(config_file=str(config), env={}).connection.reconnect_attempts == 0
+
+
+def test_completions_defaults_and_profile_values(tmp_path: Path) -> None:
+    defaults = load_settings(env={}).completions
+    assert defaults.model is None and defaults.azure_api == "deployments"
+    assert defaults.format == "wav" and defaults.max_retries == 2
+    assert defaults.ask_prompt == "Describe in detail the spoken audio input."
+    config = write(
+        tmp_path / "p.toml", '[completions]\nmodel = "gpt-audio-mini"\nazure_api = "v1"\n'
+    )
+    loaded = load_settings(config_file=str(config), env={}).completions
+    assert loaded.model == "gpt-audio-mini" and loaded.azure_api == "v1"
+
+
+def test_completions_bad_values_name_the_key_or_flag(tmp_path: Path) -> None:
+    config = write(tmp_path / "p.toml", '[completions]\nformat = "ogg"\n')
+    with pytest.raises(ConfigError, match=r"completions.format = \"ogg\" must be one of"):
+        load_settings(config_file=str(config), env={})
+    with pytest.raises(ConfigError, match=r"^--format: completions.format"):
+        load_settings(env={}, overrides={"completions.format": "ogg"})

@@ -208,3 +208,41 @@ def test_scan_parses_only_lines_with_a_needle(tmp_path: Path) -> None:
         (4, "conversation.item.truncate"),
     ]
     assert report.header is not None and report.header["model"] == "gpt-realtime"
+
+
+@pytest.mark.parametrize("audio", ["full", "none"])
+def test_http_exchanges_round_trip_and_obey_the_audio_policy(tmp_path: Path, audio: str) -> None:
+    clip = pcm.encode_b64(b"RIFF" + bytes(96))  # 100 bytes of "file"
+    request = {
+        "type": "chat.completions.request",
+        "id": "req_1",
+        "body": {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "hi"},
+                        {"type": "input_audio", "input_audio": {"data": clip, "format": "wav"}},
+                    ],
+                }
+            ]
+        },
+    }
+    chunk = {
+        "type": "chat.completions.chunk",
+        "id": "req_1",
+        "chunk": {"choices": [{"delta": {"audio": {"id": "audio_1", "data": clip}}}]},
+    }
+    path = tmp_path / "http.jsonl"
+    with _writer(path, FakeClock(), audio) as writer:
+        writer.write("http", request)
+        writer.write("http", chunk)
+    records = list(read_log(path))
+    assert [r.dir for r in records] == ["http", "http"]
+    part = records[0].event["body"]["messages"][0]["content"][1]["input_audio"]
+    delta = records[1].event["chunk"]["choices"][0]["delta"]["audio"]
+    if audio == "full":
+        assert part["data"] == clip and delta["data"] == clip
+    else:
+        assert part == {"audio_bytes": 100, "format": "wav"}
+        assert delta == {"id": "audio_1", "audio_bytes": 100}
