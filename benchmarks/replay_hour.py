@@ -1,6 +1,6 @@
 """Replay of a synthetic one-hour session: ``--summary --speed max`` and ``--wav``.
 
-Targets (issue 5): summary within 10 s with peak RSS under 150 MB; WAV within 30 s.
+Targets: summary within 10 s with peak RSS under 150 MB; WAV within 30 s.
 
 The log is generated here, in a temporary directory, with the real ``EventLogWriter``: a talk
 session of one hour, the microphone streaming 100 ms appends the whole time (both directions carry

@@ -1,8 +1,8 @@
 """Builds the ``session`` object of ``session.update`` from the console's settings.
 
-The default is seed 003's session: server VAD (0.5 / 300 ms / 200 ms, create_response), audio/pcm
-24 kHz in and out, whisper-1 input transcription. The audio format is not a setting: the console's
-audio path is 24 kHz mono PCM16 end to end.
+The default is the Azure realtime quickstart's session: server VAD (0.5 / 300 ms / 200 ms,
+create_response), audio/pcm 24 kHz in and out, whisper-1 input transcription. The audio format
+is not a setting: the console's audio path is 24 kHz mono PCM16 end to end.
 """
 
 from __future__ import annotations
