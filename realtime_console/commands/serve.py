@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import secrets
 import sys
@@ -37,7 +38,8 @@ def register(commands: Any) -> None:
         metavar="SPEC",
         default="",
         help="inject faults, e.g. drop_after=40,delay_ms=50,jitter_ms=30,malformed_at=5,"
-        "unknown_at=3,error_at=7,refuse=2,stall_after=20,drop_at=TYPE,seed=1 "
+        "unknown_at=3,error_at=7,refuse=2,stall_after=20,drop_at=TYPE,seed=1; chat completions: "
+        "http_status=429,http_errors=2,http_retry_after_s=0.5,http_stall_after_chunks=5 "
         "(see docs/local-server.md)",
     )
     parser.add_argument(
@@ -46,6 +48,13 @@ def register(commands: Any) -> None:
         type=float,
         default=None,
         help="audio seconds streamed per wall-clock second (default 4; 'inf' = unpaced)",
+    )
+    parser.add_argument(
+        "--audio-ttl-s",
+        metavar="S",
+        type=float,
+        default=None,
+        help="chat completions: seconds a reply's audio id can be referred to (default 3600)",
     )
     parser.add_argument(
         "--voice-engine",
@@ -63,7 +72,11 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
     from realtime_console.server.app import ListenError, serve_forever
     from realtime_console.server.espeak import espeak_available
     from realtime_console.server.faults import FaultPlan
-    from realtime_console.server.options import DEFAULT_REALTIME_FACTOR, ServerOptions
+    from realtime_console.server.options import (
+        DEFAULT_AUDIO_TTL_S,
+        DEFAULT_REALTIME_FACTOR,
+        ServerOptions,
+    )
 
     key = args.api_key or os.environ.get("REALTIME_CONSOLE_SERVER_KEY") or ""
     if not key:
@@ -75,6 +88,9 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
         raise ConfigError("--voice-engine espeak: espeak-ng is not installed (use auto)")
     if not factor > 0:
         raise ConfigError(f"--realtime-factor: must be > 0, got {args.realtime_factor}")
+    ttl = DEFAULT_AUDIO_TTL_S if args.audio_ttl_s is None else args.audio_ttl_s
+    if not (math.isfinite(ttl) and ttl > 0):
+        raise ConfigError(f"--audio-ttl-s: must be a number of seconds > 0, got {args.audio_ttl_s}")
     options = ServerOptions(
         host=args.host,
         port=args.port,
@@ -82,6 +98,7 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
         realtime_factor=factor,
         voice_engine=args.voice_engine,
         faults=FaultPlan.parse(args.faults),
+        audio_ttl_s=ttl,
     )
     if options.faults.active:
         print(f"-- fault injection on: {args.faults}", file=sys.stderr)
@@ -89,7 +106,9 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
     def ready(server: LocalServer) -> None:
         print(
             f"-- local Realtime server listening on {server.http_url()} "
-            "(WebSocket /openai/v1/realtime and /v1/realtime); Ctrl+C stops it",
+            "(WebSocket /openai/v1/realtime and /v1/realtime; POST /v1/chat/completions, "
+            "/openai/v1/chat/completions and /openai/deployments/D/chat/completions); "
+            "Ctrl+C stops it",
             file=sys.stderr,
             flush=True,
         )

@@ -1,8 +1,10 @@
 """The aiohttp application ("one app, several routes") and ``LocalServer``, its lifecycle.
 
-Routes today: the Realtime WebSocket at ``/v1/realtime`` (OpenAI style), ``/openai/v1/realtime``
-(Azure GA style) and ``/openai/realtime`` (Azure preview style, ``?deployment=``). Chat
-completions routes will be added next to them.
+Routes: the Realtime WebSocket at ``/v1/realtime`` (OpenAI style), ``/openai/v1/realtime``
+(Azure GA style) and ``/openai/realtime`` (Azure preview style, ``?deployment=``); the audio chat
+completions (HTTP POST) at ``/v1/chat/completions``, ``/openai/v1/chat/completions`` and
+``/openai/deployments/{deployment}/chat/completions`` (``realtime_console.server.completions``).
+Both kinds share one key check, ``refusal_for``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from types import TracebackType
 from aiohttp import WSCloseCode, web
 
 from realtime_console.errors import ConfigError
+from realtime_console.server.completions import MAX_BODY_BYTES, add_routes
 from realtime_console.server.connection import ConnectionPump
 from realtime_console.server.core import SessionCore
 from realtime_console.server.espeak import synthesizer_for
@@ -45,12 +48,15 @@ STATE_KEY = web.AppKey("state", _ServerState)
 
 def create_app(options: ServerOptions) -> web.Application:
     """Raises ``ConfigError`` if the options ask for something unavailable (eSpeak NG)."""
-    app = web.Application()
+    # client_max_size bounds the chat-completions bodies (the WebSocket's frames have their own).
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[OPTIONS_KEY] = options
-    app[STATE_KEY] = _ServerState(synthesizer=synthesizer_for(options.voice_engine))
+    state = _ServerState(synthesizer=synthesizer_for(options.voice_engine))
+    app[STATE_KEY] = state
     app[CONNECTIONS_KEY] = set()
     for path in REALTIME_PATHS:
         app.router.add_get(path, realtime_endpoint)
+    add_routes(app, options=options, synthesizer=state.synthesizer, authorize=refusal_for)
     app.on_shutdown.append(_close_connections)
     return app
 
@@ -72,8 +78,8 @@ def _refusal(status: int, message: str, code: str | None) -> web.Response:
     return web.json_response({"error": error}, status=status)
 
 
-async def realtime_endpoint(request: web.Request) -> web.StreamResponse:
-    options = request.app[OPTIONS_KEY]
+def refusal_for(request: web.Request) -> web.Response | None:
+    """The 401 for a request without the server's key, or None to let it through."""
     keys = presented_keys(request)
     if not keys:
         return _refusal(
@@ -81,9 +87,17 @@ async def realtime_endpoint(request: web.Request) -> web.StreamResponse:
             "You didn't provide an API key: send 'Authorization: Bearer KEY' or 'api-key: KEY'.",
             "missing_api_key",
         )
-    expected = options.api_key.encode()
+    expected = request.app[OPTIONS_KEY].api_key.encode()
     if not any(hmac.compare_digest(key.encode(), expected) for key in keys):
         return _refusal(401, "Incorrect API key provided.", "invalid_api_key")
+    return None
+
+
+async def realtime_endpoint(request: web.Request) -> web.StreamResponse:
+    options = request.app[OPTIONS_KEY]
+    refusal = refusal_for(request)
+    if refusal is not None:
+        return refusal
     ws = web.WebSocketResponse(max_msg_size=options.max_msg_size)
     if not ws.can_prepare(request).ok:
         return _refusal(400, "This endpoint expects a WebSocket upgrade.", "websocket_required")

@@ -17,6 +17,7 @@ DEFAULT_MODEL = "gpt-realtime"
 DEFAULT_REALTIME_FACTOR = 4.0
 DEFAULT_CHUNK_MS = 200
 DEFAULT_MAX_MSG_SIZE = 16 * 1024 * 1024  # a 15 MiB append (the service's limit) plus framing
+DEFAULT_AUDIO_TTL_S = 3600.0  # the service keeps reply audio for multi-turn use about an hour
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +37,8 @@ class ServerOptions:
     # "espeak": eSpeak NG speech (ConfigError if it is missing); "auto": eSpeak NG if present.
     voice_engine: VoiceEngine = "synthetic"
     faults: FaultPlan = field(default_factory=FaultPlan)  # nothing goes wrong by default
+    # Chat completions: how long a reply's audio id can be referred to in a later request.
+    audio_ttl_s: float = DEFAULT_AUDIO_TTL_S
 
     def __post_init__(self) -> None:
         if not self.api_key:
@@ -52,6 +55,10 @@ class ServerOptions:
             raise ConfigError(
                 f"local server: voice_engine must be one of {', '.join(VOICE_ENGINES)}, "
                 f"got {self.voice_engine!r}"
+            )
+        if not (math.isfinite(self.audio_ttl_s) and self.audio_ttl_s > 0):
+            raise ConfigError(
+                f"local server: audio_ttl_s must be a finite number > 0, got {self.audio_ttl_s}"
             )
         if self.max_msg_size < 1024:
             raise ConfigError(f"local server: max_msg_size too small: {self.max_msg_size}")

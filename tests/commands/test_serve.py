@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, InternalServerError
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
 from realtime_console.server.espeak import espeak_available
@@ -77,6 +77,27 @@ async def test_serve_with_faults_refuses_then_drops() -> None:
             assert cut.value.rcvd is None
 
 
+async def test_serve_answers_chat_completions_with_its_audio_ttl_and_http_faults() -> None:
+    flags = ("--audio-ttl-s", "90", "--faults", "http_status=503", "--voice-engine", "synthetic")
+    async with serving(*flags, "--realtime-factor", "inf") as (port, lines):
+        assert "POST /v1/chat/completions, /openai/v1/chat/completions" in lines[-1]
+        chat = AsyncOpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=KEY, max_retries=0)
+        request = {
+            "model": "gpt-audio-mini",
+            "messages": [{"role": "user", "content": "Hello there"}],
+            "modalities": ["text", "audio"],
+            "audio": {"voice": "alloy", "format": "wav"},
+        }
+        with pytest.raises(InternalServerError) as overloaded:
+            await chat.chat.completions.create(**request)  # type: ignore[call-overload]
+        assert overloaded.value.status_code == 503
+        answer = await chat.chat.completions.create(**request)  # type: ignore[call-overload]
+        audio = answer.choices[0].message.audio
+        assert audio is not None
+        assert audio.transcript == '(local server) You said: "Hello there".'
+        assert 89 <= audio.expires_at - answer.created <= 91
+
+
 @pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
 async def test_serve_speaks_with_espeak_by_default() -> None:
     async with serving("--realtime-factor", "inf") as (port, _):
@@ -102,6 +123,7 @@ async def test_serve_speaks_with_espeak_by_default() -> None:
         (["--faults", "drop_after=soon"], "--faults: drop_after must be a whole number"),
         (["--realtime-factor", "0"], "--realtime-factor: must be > 0"),
         (["--voice-engine", "opera"], "--voice-engine"),
+        (["--audio-ttl-s", "0"], "--audio-ttl-s: must be a number of seconds > 0"),
     ],
 )
 async def test_bad_flags_are_one_line_and_exit_2(flags: list[str], message: str) -> None:

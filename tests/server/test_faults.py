@@ -20,9 +20,11 @@ from realtime_console.server.faults import (
     Abort,
     FaultInjector,
     FaultPlan,
+    HttpFault,
     Send,
     Sleep,
     Stall,
+    http_fault,
 )
 from realtime_console.server.testing import check_server_event
 
@@ -63,6 +65,13 @@ def test_spec_parses_every_fault() -> None:
         ("refuse=-1", "refuse must be >= 0"),
         ("error_at=0", "counts events from 1"),
         ("seed=1,seed=2", "seed given twice"),
+        ("http_status=418", "http_status must be one of 403, 404, 429, 500, 502, 503, got 418"),
+        ("http_status=429,http_errors=0", "http_errors counts requests from 1"),
+        ("http_errors=3", "http_errors and http_retry_after_s need http_status"),
+        ("http_retry_after_s=2", "http_errors and http_retry_after_s need http_status"),
+        ("http_status=429,http_retry_after_s=inf", "http_retry_after_s must be finite"),
+        ("http_status=429,http_retry_after_s=-1", "http_retry_after_s must be >= 0"),
+        ("http_stall_after_chunks=-1", "http_stall_after_chunks must be >= 0"),
     ],
 )
 def test_bad_specs_are_config_errors_naming_the_option(spec: str, message: str) -> None:
@@ -70,6 +79,57 @@ def test_bad_specs_are_config_errors_naming_the_option(spec: str, message: str) 
         FaultPlan.parse(spec)
     assert str(caught.value).startswith("--faults: ")
     assert message in str(caught.value)
+
+
+def test_spec_parses_the_http_faults() -> None:
+    plan = FaultPlan.parse(
+        "http_status=429,http_errors=2,http_retry_after_s=0.25,http_stall_after_chunks=0"
+    )
+    assert plan == FaultPlan(
+        http_status=429, http_errors=2, http_retry_after_s=0.25, http_stall_after_chunks=0
+    )
+    assert plan.active and FaultPlan.parse("http_stall_after_chunks=4").active
+
+
+def test_http_fault_answers_the_first_n_requests() -> None:
+    plan = FaultPlan(http_status=429, http_errors=2, http_retry_after_s=0.25)
+    first, second, third = (http_fault(plan, n) for n in (1, 2, 3))
+    assert third is None and first == second
+    assert isinstance(first, HttpFault) and first.status == 429
+    assert dict(first.headers) == {"retry-after": "0.25", "retry-after-ms": "250"}
+    assert first.body == {
+        "error": {
+            "message": "Rate limit reached for requests. Please try again in 0.25s. "
+            "(injected fault)",
+            "type": "requests",
+            "param": None,
+            "code": "rate_limit_exceeded",
+        }
+    }
+    whole = http_fault(FaultPlan(http_status=429), 1)
+    assert whole is not None and whole.headers["retry-after"] == "1"
+    assert http_fault(FaultPlan(), 1) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "kind"),
+    [
+        (403, "PermissionDenied", "invalid_request_error"),
+        (404, "DeploymentNotFound", "invalid_request_error"),
+        (500, "server_error", "server_error"),
+        (502, "bad_gateway", "server_error"),
+        (503, "server_overloaded", "server_error"),
+    ],
+)
+def test_every_http_status_has_its_service_error(status: int, code: str, kind: str) -> None:
+    fault = http_fault(FaultPlan(http_status=status), 1)
+    assert fault is not None and not fault.headers  # retry-after belongs to 429 only
+    assert (fault.status, fault.body["error"]["code"], fault.body["error"]["type"]) == (
+        status,
+        code,
+        kind,
+    )
+    assert fault.body["error"]["message"].endswith("(injected fault)")
 
 
 def event(kind: str = "response.output_audio.delta") -> dict[str, object]:
