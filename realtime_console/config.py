@@ -214,10 +214,30 @@ _KINDS: dict[str, _Kind] = {
 }
 
 
-def _url(value: str) -> str | None:
-    parts = urlsplit(value)
-    ok = parts.scheme in ("http", "https", "ws", "wss") and bool(parts.netloc)
-    return None if ok else "is not an http(s):// or ws(s):// URL"
+URL_SCHEMES = ("http", "https", "ws", "wss")
+
+
+def url_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an endpoint URL (phrased to follow the value), or None.
+
+    Checked here, where the message can name the variable or key, rather than deep in the SDK or
+    websockets, which raise bare ValueErrors for a bad host or port.
+    """
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - parsing it raises for a port out of range or not a number
+    except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", …
+        return f"is not a valid URL ({exc})"
+    if parts.scheme not in URL_SCHEMES or not parts.netloc:
+        return "is not an http(s):// or ws(s):// URL"
+    host = parts.hostname or ""
+    if not host or any(c.isspace() or not c.isprintable() or c == "\\" for c in host):
+        return "has no valid host name"
+    if "@" in parts.netloc:
+        return "must not hold a user name or password (keys belong in the environment)"
+    if parts.netloc.endswith(":"):
+        return "has an empty port"
+    return None
 
 
 def _not_blank(value: str) -> str | None:
@@ -244,7 +264,7 @@ class _Rule:
 
 _RULES: dict[str, _Rule] = {
     "connection.provider": _Rule("str", choices=get_args(Provider)),
-    "connection.endpoint": _Rule("str", optional=True, check=_url),
+    "connection.endpoint": _Rule("str", optional=True, check=url_problem),
     "connection.deployment": _Rule("str", check=_not_blank),
     "connection.api_version": _Rule("str", check=_not_blank),
     "connection.auth": _Rule("str", choices=get_args(AuthMode)),
@@ -408,9 +428,24 @@ def _toml_values(doc: Mapping[str, Any], source: str) -> dict[str, object]:
     return out
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A settings file is a few KiB; reading stops past this, so ``--config /dev/zero`` (or a
+multi-gigabyte file named by mistake) is refused at once instead of read forever."""
+
+
+def _read_bounded(path: Path, shown: str) -> bytes:
+    with path.open("rb") as file:
+        data = file.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{shown}: larger than {MAX_CONFIG_BYTES // 2**20} MiB; not a settings file"
+        )
+    return data
+
+
 def _read_toml(path: Path, shown: str) -> dict[str, Any]:
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = _read_bounded(path, shown).decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{shown}: no such file") from None
     except OSError as exc:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from realtime_console.auth import Credential
+from realtime_console.config import url_problem
 from realtime_console.errors import ConfigError, ConnectionLost, CredentialError
 from realtime_console.protocol.aliases import to_ga
 from realtime_console.protocol.client_events import session_update
@@ -30,6 +31,7 @@ from realtime_console.protocol.history import RestorePlan
 
 if TYPE_CHECKING:
     from openai.resources.realtime.realtime import AsyncRealtimeConnection
+    from websockets.exceptions import ConnectionClosed
 
     from realtime_console.eventlog import EventLogWriter
     from realtime_console.modes.session import Session
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 Notice = Callable[[str], None]
 
 _WS_SCHEME = {"https": "wss", "http": "ws", "wss": "wss", "ws": "ws"}
+CLOSE_MESSAGE_TOO_BIG = 1009
 
 
 @dataclass(frozen=True)
@@ -56,18 +59,44 @@ class Target:
 
 
 def azure_websocket_base_url(endpoint: str) -> str:
-    """``https://RES.openai.azure.com`` → ``wss://RES.openai.azure.com/openai/v1`` (seed 003)."""
-    parts = urlsplit(endpoint.strip())
-    scheme = _WS_SCHEME.get(parts.scheme.lower())
-    if scheme is None or not parts.netloc:
+    """``https://RES.openai.azure.com`` → ``wss://RES.openai.azure.com/openai/v1``, as the Azure
+    realtime quickstart connects."""
+    problem = url_problem(endpoint)
+    if problem is not None:
         raise ConfigError(
-            f"AZURE_OPENAI_ENDPOINT {endpoint!r} is not an http(s) URL "
+            f"AZURE_OPENAI_ENDPOINT (connection.endpoint) {endpoint!r} {problem} "
             "(expected https://RESOURCE.openai.azure.com)"
         )
+    parts = urlsplit(endpoint.strip())
     path = parts.path.rstrip("/")
     if not path.endswith("/openai/v1"):
         path += "/openai/v1"
-    return urlunsplit((scheme, parts.netloc, path, "", ""))
+    return urlunsplit((_WS_SCHEME[parts.scheme], parts.netloc, path, "", ""))
+
+
+MAX_FRAME_BYTES = 16 * 1024 * 1024
+"""Largest server message accepted. The service's events are far smaller (an audio delta is tens
+of KiB); the SDK's default is no limit at all, so one hostile frame could take all memory.
+websockets refuses a larger frame from its header, before reading it, and closes with 1009."""
+CLOSE_TIMEOUT_S = 1.0
+"""How long a quit waits for the server to answer our close frame (websockets waits 10 s):
+a server that ignores the closing handshake must not hold the console open."""
+
+
+def websocket_options(connect_timeout_s: float) -> dict[str, Any]:
+    """What ``client.realtime.connect(websocket_connection_options=…)`` passes to websockets.
+
+    ``open_timeout`` is websockets' own limit on the opening handshake (10 s by default): left
+    alone it would silently cap ``connection.connect_timeout_s``. Compression stays off, as the
+    SDK has it without a size limit: base64 audio barely compresses, and deflate costs CPU on
+    every frame.
+    """
+    return {
+        "max_size": MAX_FRAME_BYTES,
+        "compression": None,
+        "open_timeout": connect_timeout_s,
+        "close_timeout": CLOSE_TIMEOUT_S,
+    }
 
 
 class RealtimeLink:
@@ -111,15 +140,28 @@ class RealtimeLink:
                 self.close_code = exc.rcvd.code if exc.rcvd else 1000
                 return
             except ConnectionClosed as exc:
-                self.close_code = code = exc.rcvd.code if exc.rcvd else 1006
-                if self._log is not None:
-                    self._log.note("connection_lost", code=code)
-                raise ConnectionLost(
-                    f"connection to {self.target.describe()} lost (close code {code})"
-                ) from None
+                raise self._lost(exc) from None
             event = self._parse(raw)
             if event is not None:
                 yield event
+
+    def _lost(self, exc: ConnectionClosed) -> ConnectionLost:
+        sent = exc.sent
+        if sent is not None and sent.code == CLOSE_MESSAGE_TOO_BIG and not exc.rcvd_then_sent:
+            # We closed it: websockets refused a frame over MAX_FRAME_BYTES. Said once here;
+            # the reconnect (if any) follows as after any other drop.
+            self.close_code = code = CLOSE_MESSAGE_TOO_BIG
+            what = f"the server sent a message over {MAX_FRAME_BYTES // 2**20} MiB"
+            self._notice(f"{what}; closed the connection ({code})")
+            if self._log is not None:
+                self._log.note("connection_lost", code=code)
+            return ConnectionLost(
+                f"connection to {self.target.describe()} lost: {what} (close code {code})"
+            )
+        self.close_code = code = exc.rcvd.code if exc.rcvd else 1006
+        if self._log is not None:
+            self._log.note("connection_lost", code=code)
+        return ConnectionLost(f"connection to {self.target.describe()} lost (close code {code})")
 
     def _parse(self, raw: bytes) -> dict[str, Any] | None:
         try:
@@ -234,14 +276,17 @@ async def open_link(
     on_notice: Notice,
     connect_timeout_s: float = 15.0,
 ) -> AsyncIterator[RealtimeLink]:
-    """Connect exactly as seed 003 does: ``client.realtime.connect(model=DEPLOYMENT)``."""
+    """Connect as the Azure realtime quickstart does: ``client.realtime.connect(model=…)``."""
     from openai import OpenAIError
     from websockets.exceptions import InvalidHandshake, InvalidURI
 
     client = _make_client(target, credential)
     try:
         try:
-            manager = client.realtime.connect(model=target.model)
+            manager = client.realtime.connect(
+                model=target.model,
+                websocket_connection_options=websocket_options(connect_timeout_s),
+            )
             connection = await asyncio.wait_for(manager.enter(), connect_timeout_s)
         except CredentialError:
             raise

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from realtime_console.protocol.aliases import ga_event_type
+from realtime_console.recent import RecentCounter
 
 Event = Mapping[str, Any]
 Handler = Callable[[Event], Awaitable[None] | None]
@@ -27,10 +28,14 @@ ANY = "*"
 """Register under this key to see every event (after the typed handlers), e.g. a debug pane."""
 
 
+MAX_COUNTED_TYPES = 100
+"""Event types counted by name (the most recent ones): the server chooses the names."""
+
+
 @dataclass
 class DispatchStats:
-    by_type: Counter[str] = field(default_factory=Counter)
-    unknown: Counter[str] = field(default_factory=Counter)
+    by_type: Counter[str] = field(default_factory=lambda: RecentCounter(limit=MAX_COUNTED_TYPES))
+    unknown: Counter[str] = field(default_factory=lambda: RecentCounter(limit=MAX_COUNTED_TYPES))
     handler_errors: int = 0
 
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from realtime_console.dispatcher import Event, Handler
 from realtime_console.protocol import pcm
+from realtime_console.recent import RecentCounter
 from realtime_console.ui.view import ConsoleView
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,8 @@ class ConsoleHandlers:
         self.view = view
         self.sinks = list(sinks)
         self.dropped_responses: set[str] = set()  # cancelled locally: late deltas are ignored
-        self.audio_bytes: dict[str, int] = {}  # per response
+        # Per response, for the most recent ones: the server chooses response ids.
+        self.audio_bytes: dict[str, int] = RecentCounter(limit=100)
         self.last_usage: Mapping[str, Any] | None = None
 
     def table(self) -> dict[str, Handler]:

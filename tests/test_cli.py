@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
+import os
 import signal
 import socket
 import subprocess
 import sys
+import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from realtime_console.redact import MASK
 from realtime_console.server.app import LocalServer
+from realtime_console.server.reply import reply_text
 from tests.conftest import (
+    SERVER_KEY,
     Run,
     assert_no_traceback,
     azure_env,
@@ -169,3 +177,229 @@ async def test_ctrl_c_exits_130_quickly(tmp_path: Path) -> None:
 async def test_informational_commands_exit_0(args: list[str]) -> None:
     run = await run_console(*args)
     assert run.code == 0 and run.stdout
+
+
+# --- hostile input: malformed settings, closed streams, signals, what the server says --------
+
+
+def profile(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "p.toml").write_text(text)
+    return tmp_path / "p.toml"
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://h:99999"])
+@pytest.mark.parametrize(
+    ("variable", "extra", "names"),
+    [
+        ("AZURE_OPENAI_ENDPOINT", {"AZURE_OPENAI_API_KEY": "k" * 12}, "AZURE_OPENAI_ENDPOINT"),
+        ("OPENAI_BASE_URL", {"OPENAI_API_KEY": "k" * 12}, "OPENAI_BASE_URL"),
+        (None, {"AZURE_OPENAI_API_KEY": "k" * 12}, "p.toml: connection.endpoint"),
+    ],
+)
+async def test_a_malformed_endpoint_is_one_line_naming_its_source(
+    tmp_path: Path, url: str, variable: str | None, extra: dict[str, str], names: str
+) -> None:
+    args = ["chat", "--no-playback"]
+    env = dict(extra)
+    if variable is None:
+        profile(tmp_path, f'[connection]\nprovider = "azure"\nendpoint = "{url}"\n')
+        args = ["--config", "p.toml", *args]
+    else:
+        env[variable] = url
+    run = await run_console(*args, stdin="hi\n", env=clean_env(env, home=tmp_path), cwd=tmp_path)
+    assert run.code == 2
+    line = one_error_line(run)
+    assert names in line and url in line
+
+
+async def test_chat_with_stdin_closed_is_an_input_that_ended(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *CONSOLE,
+        "--local",
+        "chat",
+        "--no-playback",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=clean_env(home=tmp_path),
+        cwd=tmp_path,
+        preexec_fn=lambda: os.close(0),  # `<&-`: Python starts with no sys.stdin
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 30)
+    run = Run(process.returncode or 0, out.decode(), err.decode())
+    assert process.returncode == 0, run.stderr
+    assert_no_traceback(run)
+
+
+CONSOLE = (sys.executable, "-m", "realtime_console")
+TURNS = "".join(f"turn {n}\n" for n in range(1, 6))
+
+
+async def test_a_reader_that_goes_away_ends_the_session_quietly(tmp_path: Path) -> None:
+    """``chat | head -c 5``: exit 0, no traceback, no "Exception ignored", and no more turns
+    asked of the server once nobody reads the answers."""
+    read_end, write_end = os.pipe()
+    process = await asyncio.create_subprocess_exec(
+        *CONSOLE,
+        "--local",
+        "--log-events",
+        "log.jsonl",
+        "chat",
+        "--no-playback",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=write_end,
+        stderr=asyncio.subprocess.PIPE,
+        env=clean_env(home=tmp_path),
+        cwd=tmp_path,
+    )
+    assert process.stdin is not None
+    process.stdin.write(TURNS.encode())
+    process.stdin.close()
+    os.close(write_end)
+    first = await asyncio.get_running_loop().run_in_executor(None, os.read, read_end, 5)
+    os.close(read_end)  # `head -c 5` exits
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert first == b"you> "
+    stderr = err.decode()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr
+    assert "realtime-console:" not in stderr
+    log = (tmp_path / "log.jsonl").read_text()
+    assert log.count('"response.create"') < 5  # it stopped instead of talking to nobody
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+async def test_a_full_output_device_is_exit_1_with_one_line(tmp_path: Path) -> None:
+    full = os.open("/dev/full", os.O_WRONLY)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *CONSOLE,
+            "--local",
+            "chat",
+            "--no-playback",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=full,
+            stderr=asyncio.subprocess.PIPE,
+            env=clean_env(home=tmp_path),
+            cwd=tmp_path,
+        )
+    finally:
+        os.close(full)
+    _, err = await asyncio.wait_for(process.communicate(b"hi\n"), 30)
+    lines = [line for line in err.decode().splitlines() if not line.startswith("-- ")]
+    assert process.returncode == 1
+    assert lines == ["realtime-console: cannot write to standard output: No space left on device"]
+
+
+def ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a background job of a non-interactive shell
+
+
+@pytest.mark.parametrize("sigint", [restore_sigint, ignore_sigint], ids=["sigint", "no-sigint"])
+async def test_kill_ends_chat_like_q(
+    tmp_path: Path, local_server: LocalServer, sigint: Callable[[], None]
+) -> None:
+    """SIGTERM mid-reply: exit 0, the socket closed with 1000, the event log and the WAV
+    finished (a .gz without its trailer, or a WAV without its sizes, would not read)."""
+    injection = Injection(frames=[])
+    async with injecting_relay(local_server.http_url(), injection) as url:
+        process = await asyncio.create_subprocess_exec(
+            *CONSOLE,
+            "--log-events",
+            "log.jsonl.gz",
+            "chat",
+            "--no-playback",
+            "--save-audio",
+            "out",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=azure_env(url, tmp_path),
+            cwd=tmp_path,
+            preexec_fn=sigint,
+        )
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(b"Tell me a long story please\n")
+        await process.stdin.drain()
+        await asyncio.wait_for(process.stdout.readuntil(b"assistant> "), 20)
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 5)
+    assert process.returncode == 0, err.decode()
+    assert b"Traceback" not in err
+    assert injection.client_close_codes == [1000]
+    with gzip.open(tmp_path / "log.jsonl.gz", "rt") as log:
+        assert sum(1 for _ in log) > 3
+    (wav,) = (tmp_path / "out").glob("*.wav")
+    with wave.open(str(wav)) as reader:
+        assert reader.getnframes() * 2 == wav.stat().st_size - 44
+
+
+async def test_what_the_server_says_reaches_the_screen_cleaned_and_masked(
+    tmp_path: Path, local_server: LocalServer
+) -> None:
+    """A server that echoes the API key, sends terminal escapes, bidi overrides, a lone
+    surrogate and a 5,000-character error: the screen shows what the event log would."""
+    delta = {"type": "response.output_audio_transcript.delta", "response_id": "{response_id}"}
+    hostile = "\x1b[2J\x1b]0;pwned\x07\r\u202e\x9b"
+    frames = [
+        json.dumps({**delta, "delta": f" [{SERVER_KEY[:9]}"}),
+        json.dumps({**delta, "delta": f"{SERVER_KEY[9:]}] {hostile}caf\ud800"}),
+        json.dumps(
+            {
+                "type": "error",
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": "invalid_api_key\x1b[8m",
+                    "message": f"Incorrect API key provided: {SERVER_KEY}.{hostile}" + "x" * 5000,
+                },
+            }
+        ),
+    ]
+    injection = Injection(after_type="response.output_audio_transcript.delta", frames=frames)
+    async with injecting_relay(local_server.http_url(), injection) as url:
+        run = await run_console(
+            "--log-events",
+            "log.jsonl",
+            "chat",
+            "--no-playback",
+            stdin="hi\n",
+            env=azure_env(url, tmp_path),
+            cwd=tmp_path,
+        )
+    assert injection.done
+    assert run.code == 0, run.stderr
+    assert_no_traceback(run)
+    for shown in (run.stdout, run.stderr):
+        assert SERVER_KEY not in shown and SERVER_KEY[:9] not in shown
+        assert not set("\x1b\r\u202e\x9b") & set(shown)
+    assert f"[{MASK}] caf\ufffd" in run.stdout
+    (error,) = [line for line in run.stderr.splitlines() if line.startswith("server error")]
+    assert error.startswith(f"server error [invalid_api_key]: Incorrect API key provided: {MASK}.")
+    assert len(error) < 400 and "…" in error
+    assert "handler for" not in run.stderr
+    assert "x" * 5000 in (tmp_path / "log.jsonl").read_text()  # the log keeps the original
+
+
+async def test_an_oversized_frame_is_one_notice_then_a_normal_reconnect(
+    tmp_path: Path, local_server: LocalServer
+) -> None:
+    huge = json.dumps({"type": "x.huge", "pad": "a" * (17 * 2**20)})
+    injection = Injection(frames=[huge])
+    async with injecting_relay(local_server.http_url(), injection) as url:
+        run = await run_console(
+            "chat", "--no-playback", stdin="hi\n", env=azure_env(url, tmp_path), cwd=tmp_path
+        )
+    assert run.code == 0, run.stderr
+    assert_no_traceback(run)
+    notices = run.stderr.splitlines()
+    assert notices.count("-- the server sent a message over 16 MiB; closed the connection (1009)")
+    assert sum("16 MiB" in line for line in notices) == 1
+    assert any(line.startswith("-- connection lost (1009); reconnecting") for line in notices)
+    assert any(line.startswith("-- reconnected") for line in notices)
+    said = [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}]
+    assert f"assistant> {reply_text(said)}\n" in run.stdout  # asked again, answered whole
+
+
+async def test_an_error_line_never_carries_terminal_controls(tmp_path: Path) -> None:
+    run = await run_console("--config", "evil\x1b]0;title\x07\r.toml", "chat", cwd=tmp_path)
+    assert run.code == 2
+    assert one_error_line(run) == "realtime-console: evil.toml: no such file"

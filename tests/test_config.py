@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from realtime_console.config import (
+    MAX_CONFIG_BYTES,
     PACKAGED_CONFIGS,
     Settings,
     as_dict,
@@ -427,6 +428,62 @@ def test_unusable_profile_source(tmp_path: Path, kwargs: dict[str, Any], expecte
     with pytest.raises(ConfigError) as caught:
         load_settings(env={}, cwd=tmp_path, user_config_dir=tmp_path, **kwargs)
     assert str(caught.value).startswith(expected)
+
+
+BAD_URLS = [
+    ("http://[::1", "is not a valid URL (Invalid IPv6 URL)"),
+    ("http://h:99999", "is not a valid URL (Port out of range 0-65535)"),
+    ("https://res.openai.azure.com:https", "is not a valid URL (Port could not be cast"),
+    ("http://h:", "has an empty port"),
+    ("http://exa mple.com", "has no valid host name"),
+    ("https://:443", "has no valid host name"),
+    ("https://user:pw@res.openai.azure.com", "must not hold a user name or password"),
+]
+
+
+@pytest.mark.parametrize(("url", "problem"), BAD_URLS)
+@pytest.mark.parametrize(
+    ("env", "source"),
+    [
+        ({}, "configs/bad.toml"),
+        ({"AZURE_OPENAI_ENDPOINT": "{url}"}, "environment AZURE_OPENAI_ENDPOINT"),
+        ({"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "{url}"}, "environment OPENAI_BASE_URL"),
+    ],
+)
+def test_a_malformed_endpoint_names_where_it_came_from(
+    tmp_path: Path, url: str, problem: str, env: dict[str, str], source: str
+) -> None:
+    env = {name: value.replace("{url}", url) for name, value in env.items()}
+    if not env:
+        write(tmp_path / "configs" / "bad.toml", f"[connection]\nendpoint = {json.dumps(url)}\n")
+    config_file = None if env else "configs/bad.toml"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_file=config_file, env=env, cwd=tmp_path, user_config_dir=tmp_path)
+    expected = f"{source}: connection.endpoint = {json.dumps(url)} {problem}"
+    assert str(caught.value).startswith(expected)
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8765", "https://[::1]:443/x", "wss://h.example"])
+def test_good_endpoints_pass(url: str) -> None:
+    assert load_settings(env={"AZURE_OPENAI_ENDPOINT": url}).connection.endpoint == url
+
+
+def test_a_settings_file_over_1_mib_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    big = tmp_path / "big.toml"
+    big.write_text("# padding\n" * (MAX_CONFIG_BYTES // 10 + 1))
+    with pytest.raises(ConfigError, match=r"^big\.toml: larger than 1 MiB; not a settings file$"):
+        load_settings(config_file="big.toml", env={}, cwd=tmp_path)
+    just_fits = tmp_path / "fits.toml"
+    just_fits.write_text("#" * (MAX_CONFIG_BYTES - 1) + "\n")
+    assert load_settings(config_file="fits.toml", env={}, cwd=tmp_path).profile_path == "fits.toml"
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+@pytest.mark.timeout(5)
+def test_an_endless_file_is_refused_at_once(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"^/dev/zero: larger than 1 MiB"):
+        load_settings(config_file="/dev/zero", env={}, cwd=tmp_path)
 
 
 # --- shipped profiles ---------------------------------------------------------------------------

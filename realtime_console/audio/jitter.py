@@ -7,7 +7,7 @@ buffer's bound is a safety limit, not a latency control. It keeps:
 * a prebuffer: playback starts (and restarts after an underrun) only once ``prebuffer_ms`` is
   queued, or when no more audio is expected (``end_response``) or a drain flushes it;
 * a per-item clock: how far into each item playback has reached, and when (in device frames), so
-  the speaker can tell how much the listener actually heard;
+  the speaker can tell how much the listener actually heard (for the 256 newest items);
 * cuts: ``interrupt`` (everything) and ``drop_response`` (one response) keep a short tail that the
   next read fades to zero, discard the rest, and refuse later chunks of the cut responses.
 
@@ -31,6 +31,10 @@ from dataclasses import dataclass
 from realtime_console.protocol.pcm import SAMPLE_WIDTH, ms_to_samples
 
 _MAX_REMEMBERED_DROPS = 256  # cancelled responses remembered to refuse their late deltas
+_MAX_ITEM_CLOCKS = 256
+"""Items whose clocks are kept, the newest: the server names the items, one could be new with
+every chunk. Only recent items are ever asked about (the one playing, the one just cut);
+a queued chunk holds its clock itself, so forgetting one never disturbs playback."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +129,8 @@ class JitterBuffer:
         clock = self._clocks.get(item_id)
         if clock is None:
             clock = self._clocks[item_id] = _ItemClock(item_id, response_id)
+            if len(self._clocks) > _MAX_ITEM_CLOCKS:
+                del self._clocks[next(iter(self._clocks))]  # the oldest item
         offset = clock.received
         clock.received += samples
         if samples == 0:

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
     from realtime_console.ui.lines import StdinLines
     from realtime_console.ui.plain import PlainView
 
-    view = PlainView()
+    view = PlainView(redactor=redactor)
     lines = StdinLines(prompt="you> ")
     options = ChatOptions(save_audio=args.save_audio, echo_input=not lines.interactive)
 

@@ -8,7 +8,7 @@ import dataclasses
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from realtime_console.commands import SESSION_FLAGS, add_session_options
 from realtime_console.redact import Redactor
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
     if args.push_to_talk:
         settings = push_to_talk_settings(settings)
     push_to_talk = settings.session.turn_detection.type == "none"
-    full_screen = not args.plain and sys.stdout.isatty() and sys.stdin.isatty()
+    full_screen = not args.plain and _is_terminal(sys.stdout) and _is_terminal(sys.stdin)
 
     async def main() -> int:
         controls = TalkCommands()
@@ -90,8 +90,11 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
         else:
             from realtime_console.ui.plain_talk import PlainTalkView
 
-            view = PlainTalkView(transcripts=settings.session.input_transcription_model is not None)
-            if sys.stdin.isatty():
+            view = PlainTalkView(
+                transcripts=settings.session.input_transcription_model is not None,
+                redactor=redactor,
+            )
+            if _is_terminal(sys.stdin):
                 from realtime_console.ui.keys import KeyReader
 
                 keys = KeyReader(controls, push_to_talk=push_to_talk)
@@ -134,3 +137,11 @@ def _textual_ui(controls: TalkCommands, push_to_talk: bool) -> _TextualUi:
     tui: Any = importlib.import_module("realtime_console.ui.tui.app")
     app = tui.TalkApp(controls, title="realtime-console talk", push_to_talk=push_to_talk)
     return _TextualUi(app)
+
+
+def _is_terminal(stream: TextIO | None) -> bool:
+    """False for a closed or missing stream too (``talk <&-``): then there are no keys to read."""
+    try:
+        return stream is not None and stream.isatty()
+    except ValueError:  # closed
+        return False

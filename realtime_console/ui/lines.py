@@ -20,8 +20,11 @@ class LineSource(Protocol):
 
 
 class StdinLines:
+    """Lines of ``stream`` (stdin by default). A stdin closed before we started (``<&-``:
+    Python then has no ``sys.stdin``) is an input that has already ended."""
+
     def __init__(self, stream: TextIO | None = None, prompt: str | None = None) -> None:
-        self._stream = stream if stream is not None else sys.stdin
+        self._stream: TextIO | None = stream if stream is not None else sys.stdin
         self._prompt = prompt
         self._requests: list[Callable[[str | None], None]] = []
         self._wake = threading.Event()
@@ -30,12 +33,16 @@ class StdinLines:
 
     @property
     def interactive(self) -> bool:
+        if self._stream is None:
+            return False
         try:
             return self._stream.isatty()
         except ValueError:  # closed stream
             return False
 
     async def read(self) -> str | None:
+        if self._stream is None:
+            return None
         loop = asyncio.get_running_loop()
         future: asyncio.Future[str | None] = loop.create_future()
 
@@ -65,6 +72,8 @@ class StdinLines:
                 return
 
     def _read_one(self) -> str | None:
+        if self._stream is None:
+            return None
         try:
             if self._prompt is not None and self.interactive and self._stream is sys.stdin:
                 return input(self._prompt)  # readline editing and history when available

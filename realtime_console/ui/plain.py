@@ -2,6 +2,11 @@
 
 Keeping stdout to the conversation means ``chat`` output can be piped or diffed; everything the
 console says about itself goes to stderr.
+
+Everything the server chose (transcripts, error messages, ids) is printed cleaned of terminal
+controls and redacted by the process's ``Redactor`` (``ui.sanitize``); a turn stays one line,
+so a server cannot forge a ``you>`` line. A stdout that is gone ends the session
+(``ui.output.OutputClosed``).
 """
 
 from __future__ import annotations
@@ -9,18 +14,60 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from realtime_console.redact import Redactor, StreamRedactor, process_redactor
+from realtime_console.ui.output import OutputClosed, write_output, write_status
+from realtime_console.ui.sanitize import ID_LIMIT, clean, screen_line
+
 
 class PlainView:
-    def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
+    def __init__(
+        self,
+        out: TextIO | None = None,
+        err: TextIO | None = None,
+        *,
+        redactor: Redactor | None = None,
+    ) -> None:
         self._out = out if out is not None else sys.stdout
         self._err = err if err is not None else sys.stderr
+        self._redactor = redactor if redactor is not None else process_redactor()
+        self._stream = StreamRedactor(self._redactor)  # the open line's streamed text
         self._open_response: str | None = None  # a response line is being streamed
         self._open_user_item: str | None = None
         self._broken = False  # a status line cut into the open line on a terminal
+        self._closed: OutputClosed | None = None  # stdout is gone
+
+    # -- output ---------------------------------------------------------------------------
+
+    def _write(self, text: str) -> None:
+        self._raise_if_closed()
+        try:
+            write_output(self._out, text)
+        except OutputClosed as closed:
+            self._closed = closed
+            raise
+
+    def _raise_if_closed(self) -> None:
+        """Once stdout is gone every later call raises again: the first failure may have been
+        in a loop callback (a timer), where nothing could end the session with it."""
+        if self._closed is not None:
+            raise self._closed
+
+    def _status(self, line: str) -> None:
+        self._raise_if_closed()
+        self._make_room_for_status()
+        write_status(self._err, line + "\n")
+
+    def _whole(self, text: str) -> str:
+        """A complete server text for the conversation: one line, cleaned, redacted."""
+        return self._redactor.text(clean(text))
+
+    def _piece(self, text: str) -> str:
+        """A streamed piece of the open line: cleaned, and redacted across pieces."""
+        return self._stream.feed(clean(text))
 
     def _out_is_terminal(self) -> bool:
         try:
-            return self._out.isatty()
+            return self._out is not None and self._out.isatty()
         except ValueError:
             return False
 
@@ -28,72 +75,69 @@ class PlainView:
         """Before a stderr line: on a shared terminal, end the open line (resumed later with
         "…"); when stdout is piped, leave it alone so the transcript stays one line per turn."""
         if (self._open_response or self._open_user_item) and self._out_is_terminal():
-            self._out.write("\n")
-            self._out.flush()
+            self._write("\n")
             self._broken = True
 
     def _end_open_line(self) -> None:
         if self._open_response is not None or self._open_user_item is not None:
-            self._out.write("\n")
-            self._out.flush()
             self._open_response = None
             self._open_user_item = None
+            self._write(self._stream.flush() + "\n")
         self._broken = False
+
+    # -- ConsoleView ----------------------------------------------------------------------
 
     def session_started(self, session_id: str, model: str) -> None:
         self.notice(f"session {session_id} ({model})")
 
     def user_text(self, text: str) -> None:
         self._end_open_line()
-        self._out.write(f"you> {text}\n")
-        self._out.flush()
+        self._write(f"you> {self._whole(text)}\n")
 
     def user_transcript(self, item_id: str, text: str, final: bool) -> None:
         if final:
             if self._open_user_item == item_id:
-                self._out.write("\n")  # deltas already printed the text
+                self._open_user_item = None
+                self._write(self._stream.flush() + "\n")  # deltas already printed the text
             else:
                 self._end_open_line()
-                self._out.write(f"you (heard)> {text}\n")
-            self._open_user_item = None
-        else:
-            if self._open_user_item != item_id:
-                self._end_open_line()
-                self._out.write("you (heard)> ")
-                self._open_user_item = item_id
-            elif self._broken:
-                self._out.write("you (heard)> …")
-                self._broken = False
-            self._out.write(text)
-        self._out.flush()
+                self._write(f"you (heard)> {self._whole(text)}\n")
+            return
+        lead = ""
+        if self._open_user_item != item_id:
+            self._end_open_line()
+            lead = "you (heard)> "
+            self._open_user_item = item_id
+        elif self._broken:
+            lead = "you (heard)> …"
+            self._broken = False
+        self._write(lead + self._piece(text))
 
     def assistant_delta(self, response_id: str, text: str) -> None:
+        lead = ""
         if self._open_response != response_id:
             self._end_open_line()
-            self._out.write("assistant> ")
+            lead = "assistant> "
             self._open_response = response_id
         elif self._broken:
-            self._out.write("assistant> …")
+            lead = "assistant> …"
             self._broken = False
-        self._out.write(text)
-        self._out.flush()
+        self._write(lead + self._piece(text))
 
     def assistant_done(self, response_id: str, status: str) -> None:
         if self._open_response == response_id:
-            suffix = "" if status == "completed" else f" [{status}]"
-            self._out.write(f"{suffix}\n")
-            self._out.flush()
             self._open_response = None
+            suffix = "" if status == "completed" else f" [{screen_line(status, self._redactor)}]"
+            self._write(f"{self._stream.flush()}{suffix}\n")
         elif status != "completed":
             self.notice(f"response {response_id} {status}")
 
     def server_error(self, code: str | None, message: str, event_id: str | None) -> None:
-        self._make_room_for_status()
-        where = f" (event {event_id})" if event_id else ""
-        self._err.write(f"server error [{code or 'unknown'}]: {message}{where}\n")
-        self._err.flush()
+        shown_code = screen_line(code, self._redactor, ID_LIMIT) if code else "unknown"
+        where = f" (event {screen_line(event_id, self._redactor, ID_LIMIT)})" if event_id else ""
+        self._status(f"server error [{shown_code}]: {screen_line(message, self._redactor)}{where}")
 
     def notice(self, text: str) -> None:
-        self._make_room_for_status()
-        self._err.write(f"-- {text}\n")
-        self._err.flush()
+        # Notices are the console's words, but they quote the server (ids, close reasons,
+        # a failing handler's exception), so they are screened like any server text.
+        self._status(f"-- {screen_line(text, self._redactor)}")

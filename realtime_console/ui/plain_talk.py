@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 from typing import TextIO
 
+from realtime_console.redact import Redactor
+from realtime_console.ui.output import OutputClosed
 from realtime_console.ui.plain import PlainView
 from realtime_console.ui.view import TalkState
 
@@ -32,8 +34,9 @@ class PlainTalkView(PlainView):
         events: bool = False,
         transcripts: bool = True,
         hold_s: float = HOLD_S,
+        redactor: Redactor | None = None,
     ) -> None:
-        super().__init__(out, err)
+        super().__init__(out, err, redactor=redactor)
         self._state: TalkState | None = None
         self._events = events
         self.last_level_dbfs = -120.0
@@ -71,7 +74,13 @@ class PlainTalkView(PlainView):
         except RuntimeError:  # no loop (a replay tool, a test): nothing would release it
             self._release()
             return
-        self._hold_timer = loop.call_later(self._hold_s, self._release)
+        self._hold_timer = loop.call_later(self._hold_s, self._release_on_time)
+
+    def _release_on_time(self) -> None:
+        try:
+            self._release()
+        except OutputClosed:
+            pass  # a loop callback cannot end the session: the view's next call raises it
 
     def _release(self) -> None:
         """Print the held assistant text (the user's line is out, or it took too long)."""
@@ -96,13 +105,12 @@ class PlainTalkView(PlainView):
         self._release()
         self._cut.add(response_id)
         if self._open_response == response_id:
-            self._out.write(" [cut]\n")
             self._open_response = None
+            self._write(self._stream.flush() + " [cut]\n")
         else:
             self._end_open_line()
-        heard = f"“{heard_text}”" if heard_text else "nothing"
-        self._out.write(f"  [cut after {heard_ms} ms: the listener heard {heard}]\n")
-        self._out.flush()
+        heard = f"“{self._whole(heard_text)}”" if heard_text else "nothing"
+        self._write(f"  [cut after {heard_ms} ms: the listener heard {heard}]\n")
 
     def assistant_done(self, response_id: str, status: str) -> None:
         # A cut response was already ended by ``assistant_cut``; its cancelled status adds nothing.

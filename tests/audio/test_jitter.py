@@ -263,3 +263,16 @@ def test_dropping_another_response_keeps_a_running_fade() -> None:
     rest = samples(jb.read(BLOCK)).astype(int)
     ramp = np.concatenate([first, rest[:140]])
     assert (np.diff(ramp) <= 0).all() and ramp[-1] == 0 and not rest[140:].any()
+
+
+def test_clocks_of_a_flood_of_new_items_stay_bounded_and_playback_is_undisturbed() -> None:
+    jb = JitterBuffer(prebuffer_ms=0)
+    items = [f"item_{n}" for n in range(100_000)]
+    for item in items:
+        jb.push((7).to_bytes(2, "little"), "r1", item)  # one sample each
+    assert jb.received_samples(items[0]) == 0  # long forgotten
+    assert all(jb.received_samples(item) == 1 for item in items[-256:])
+    assert jb.received_samples(items[-257]) == 0
+    # Every queued sample still plays, forgotten item or not.
+    assert (samples(jb.read(100_000)) == 7).all()
+    assert jb.played_samples(items[-1]) == 1 and jb.is_empty

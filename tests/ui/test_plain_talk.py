@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import asyncio
 import io
+import os
+from typing import Any
 
+import pytest
+
+from realtime_console.redact import MASK, Redactor
+from realtime_console.ui.output import OutputClosed
 from realtime_console.ui.plain_talk import PlainTalkView
 from realtime_console.ui.view import TalkState, TalkView
 
 
-def view(**kwargs: bool) -> tuple[PlainTalkView, io.StringIO, io.StringIO]:
+def view(**kwargs: Any) -> tuple[PlainTalkView, io.StringIO, io.StringIO]:
     out, err = io.StringIO(), io.StringIO()
     return PlainTalkView(out, err, **kwargs), out, err
 
@@ -117,3 +124,30 @@ async def test_a_cut_while_held_prints_the_text_then_the_cut() -> None:
     assert out.getvalue() == (
         "assistant> one two three [cut]\n  [cut after 200 ms: the listener heard “one”]\n"
     )
+
+
+def test_cut_marks_and_event_lines_are_cleaned_and_redacted() -> None:
+    key = "sk-talk-0123456789abcdef"
+    v, out, err = view(events=True, transcripts=False, redactor=Redactor([key]))
+    v.assistant_delta("r1", f"read {key[:6]}")
+    v.assistant_delta("r1", f"{key[6:]} \x1b[31maloud")
+    v.assistant_cut("r1", f"read {key} \x1b[31ma", 900)
+    v.event_line("server", "error\x1b[2J", f"Incorrect key {key}\r")
+    assert out.getvalue() == (
+        f"assistant> read {MASK} aloud [cut]\n"
+        f"  [cut after 900 ms: the listener heard “read {MASK} a”]\n"
+    )
+    assert err.getvalue() == f"-- server error Incorrect key {MASK}\n"
+
+
+async def test_a_stdout_gone_while_text_was_held_ends_the_session_at_the_next_call() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with os.fdopen(write_end, "w", encoding="utf-8") as out:
+        v = PlainTalkView(out, io.StringIO(), hold_s=0.01)
+        v.set_state(TalkState.USER_SPEAKING)  # a transcript is pending: the reply is held
+        v.assistant_delta("r1", "held")
+        await asyncio.sleep(0.05)  # released by the timer, into a pipe nobody reads
+        with pytest.raises(OutputClosed) as closed:
+            v.set_state(TalkState.LISTENING)
+        assert closed.value.exit_code == 0

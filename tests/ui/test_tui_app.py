@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 from textual.widgets import RichLog
 
 from realtime_console._compat import TaskGroup
+from realtime_console.redact import MASK
 from realtime_console.ui.tui import app as app_module
 from realtime_console.ui.tui.app import TalkApp
 from realtime_console.ui.tui.conversation import AssistantTurn, Conversation
@@ -443,3 +444,20 @@ async def test_latency_is_shown_on_the_answer_it_measured() -> None:
         assert "↳ 640 ms" in turn_texts(app)[1]
         (answer,) = (t for t in app.conversation.turns if isinstance(t, AssistantTurn))
         assert answer.latency_ms == 640.0
+
+
+async def test_the_pane_shows_server_text_cleaned_and_masked_by_the_processs_redactor(
+    process_secret: str,
+) -> None:
+    secret = process_secret
+    app, _ = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.assistant_delta("r1", f"\x1b[2Jkey {secret[:7]}")
+        app.assistant_delta("r1", f"{secret[7:]}\r ok")
+        app.assistant_done("r1", "completed")
+        app.server_error("invalid_api_key", f"Incorrect API key {secret}\x1b]0;t\x07", "evt_1")
+        await frame(pilot)
+        texts = turn_texts(app)
+        assert texts[0].endswith(f"key {MASK} ok")
+        assert texts[1].endswith(f"Incorrect API key {MASK}  (event evt_1)")
+        assert not any(secret[:8] in text or "\x1b" in text for text in texts)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from realtime_console.redact import MASK, Redactor
 from realtime_console.ui.tui.conversation import (
     AssistantTurn,
     Cut,
@@ -93,3 +94,46 @@ def test_every_turn_kind_has_a_css_class() -> None:
         Notice(0, 0.0),
     ]
     assert [css_class(t) for t in turns] == ["user", "user", "assistant", "error", "notice"]
+
+
+KEY = "sk-tui-0123456789abcdefgh"
+
+
+def test_turn_text_is_cleaned_of_terminal_controls_but_keeps_its_lines() -> None:
+    turn = AssistantTurn(
+        0, 0.0, response_id="r", text="one\x1b[2J\r\nt\u202ewo\x1b]0;t\x07", status="completed"
+    )
+    assert body(render_turn(turn, Redactor())) == "one\ntwo"
+    typed = render_turn(UserText(0, 0.0, text="hi\x1b[31m there"), Redactor())
+    assert body(typed) == "hi there"
+    speech = UserSpeech(0, 0.0, item_id="i", text="heard\x00 \ud800", final=True)
+    assert body(render_turn(speech, Redactor())) == "heard \ufffd"
+
+
+def test_a_secret_split_across_deltas_is_masked_and_never_shown_half_way() -> None:
+    redactor = Redactor([KEY])
+    turn = AssistantTurn(0, 0.0, response_id="r", text=f"key {KEY[:10]}")
+    assert body(render_turn(turn, redactor)) == "key " + STREAMING_CURSOR  # start held back
+    turn.text += KEY[10:] + " done"
+    assert body(render_turn(turn, redactor)) == f"key {MASK} done" + STREAMING_CURSOR
+    speech = UserSpeech(0, 0.0, item_id="i", text=f"my {KEY[:4]}")
+    assert body(render_turn(speech, redactor)) == "my  …"
+
+
+def test_a_secret_across_the_cut_is_masked_whole() -> None:
+    redactor = Redactor([KEY])
+    text = f"say {KEY} twice"
+    cut = Cut(text[:12], 900)  # the listener heard part of the key
+    turn = AssistantTurn(0, 0.0, response_id="r", text=text, status="cancelled", cut=cut)
+    shown = body(render_turn(turn, redactor))
+    assert KEY[4:8] not in shown and MASK in shown
+
+
+def test_errors_and_notices_are_one_bounded_line() -> None:
+    error = ServerError(0, 0.0, code="c\x1b[1m", message=f"{KEY}\n" + "m" * 5000, event_id="e\r1")
+    text = render_turn(error, Redactor([KEY]))
+    message = body(text)
+    assert message.startswith(f"{MASK} mmm") and len(message) < 320 and "…" in message
+    assert "[c]" in text.plain and "(event e1)" in text.plain
+    notice = render_turn(Notice(0, 0.0, text="n\x1b[5m" * 2000), Redactor())
+    assert len(notice.plain) <= 302 and "\x1b" not in notice.plain

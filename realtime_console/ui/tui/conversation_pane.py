@@ -7,19 +7,22 @@ from collections.abc import Iterable
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from realtime_console.redact import Redactor, process_redactor
 from realtime_console.ui.tui.conversation import Changes, Conversation, Turn
 from realtime_console.ui.tui.render import css_class, render_turn
 
 
 class TurnView(Static):
-    def __init__(self, turn: Turn) -> None:
-        super().__init__(render_turn(turn), id=f"turn-{turn.key}", classes=css_class(turn))
+    def __init__(self, turn: Turn, redactor: Redactor) -> None:
+        rendered = render_turn(turn, redactor)
+        super().__init__(rendered, id=f"turn-{turn.key}", classes=css_class(turn))
         self.turn = turn
+        self._redactor = redactor
 
     def redraw(self) -> None:
         """Repaint in place; lay the screen out again only when the turn's height changed
         (a layout pass costs far more than a repaint, and most deltas do not add a line)."""
-        self.update(render_turn(self.turn), layout=False)
+        self.update(render_turn(self.turn, self._redactor), layout=False)
         size = self.content_size
         if size.width <= 0 or self.get_content_height(size, size, size.width) != size.height:
             self.refresh(layout=True)
@@ -32,16 +35,24 @@ class ConversationPane(VerticalScroll):
     Until it is mounted the pane ignores :meth:`apply`: mounting draws the model as it is then,
     which includes every change made before."""
 
-    def __init__(self, conversation: Conversation, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        conversation: Conversation,
+        *,
+        id: str | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
         super().__init__(id=id)
         self._conversation = conversation
+        # Every turn is shown redacted like the event log; the process's redactor by default.
+        self._redactor = redactor if redactor is not None else process_redactor()
         self._views: dict[int, TurnView] = {}
         self._changed: dict[int, Turn] = {}
         self._dropped: list[Turn] = []
         self.live = False
 
     def _add_views(self, turns: Iterable[Turn]) -> None:
-        views = [TurnView(turn) for turn in turns]
+        views = [TurnView(turn, self._redactor) for turn in turns]
         self._views.update((view.turn.key, view) for view in views)
         if views:
             self.mount_all(views)
