@@ -11,9 +11,12 @@ import datetime as _dt
 import gzip
 import io
 import json
+import logging
+import math
 import os
+import stat
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -97,16 +100,44 @@ def _drop_audio(event: Mapping[str, Any], direction: Direction = "server") -> Ma
     return out
 
 
-def _open_private(path: Path) -> IO[str]:
+def _open_private(path: Path) -> tuple[IO[str], IO[bytes]]:
+    """The text stream to write, and the file under it (a ``GzipFile`` does not close it)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a file that already existed
+    try:
+        # O_CREAT's mode does not apply to a file that already existed: tighten it. Only a
+        # regular file: a device or pipe (/dev/stdout, /dev/full) is not ours to chmod.
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)
+    except OSError:
+        os.close(fd)
+        raise
     raw = os.fdopen(fd, "wb")
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw, mode="wb"), encoding="utf-8")
-    return io.TextIOWrapper(raw, encoding="utf-8")
+        compressed = gzip.GzipFile(fileobj=raw, mode="wb")
+        return io.TextIOWrapper(compressed, encoding="utf-8"), raw
+    return io.TextIOWrapper(raw, encoding="utf-8"), raw
+
+
+def _close_all(*handles: IO[Any]) -> OSError | None:
+    """Close every handle even when one fails (a full disk fails each flush); the first error."""
+    first: OSError | None = None
+    for handle in handles:
+        try:
+            handle.close()
+        except OSError as exc:
+            first = first or exc
+    return first
+
+
+def _log_warning(message: str) -> None:
+    logging.getLogger(__name__).warning("%s", message)
 
 
 class EventLogWriter:
+    """Writes one session's log. Opening fails early (``LogFormatError``); once open, a failing
+    write (a full disk, an I/O error) never reaches the session: it is reported once through
+    ``on_error``, recording stops, and the session goes on without it."""
+
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -118,13 +149,17 @@ class EventLogWriter:
         redactor: Redactor,
         audio: AudioPolicy = "full",
         clock: Callable[[], float] = time.monotonic,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
         self.path = Path(path)
         self._redactor = redactor
         self._audio = audio
         self._clock = clock
+        self._on_error = on_error if on_error is not None else _log_warning
+        self.failed = False
         try:
-            self._file: IO[str] | None = _open_private(self.path)
+            self._file: IO[str] | None
+            self._file, self._raw = _open_private(self.path)
         except OSError as exc:
             raise LogFormatError(f"cannot write event log {self.path}: {exc.strerror}") from None
         self._start = clock()
@@ -142,6 +177,8 @@ class EventLogWriter:
         )
 
     def write(self, direction: Direction, event: Mapping[str, Any]) -> None:
+        if self._file is None:
+            return
         if self._audio == "none":
             event = _drop_audio(event, direction)
         t = round(self._clock() - self._start, 6)
@@ -154,14 +191,35 @@ class EventLogWriter:
     def _write_obj(self, obj: Mapping[str, Any]) -> None:
         if self._file is None:
             return
-        self._file.write(json.dumps(self._redactor.value(obj), separators=(",", ":")) + "\n")
-        self._file.flush()
+        line = json.dumps(self._redactor.value(obj), separators=(",", ":")) + "\n"
+        try:
+            self._file.write(line)
+            self._file.flush()
+        except OSError as exc:
+            self._fail(exc)
+            return
         self.lines += 1
 
+    def _fail(self, exc: OSError) -> None:
+        """Stop recording for good: a log with a hole in it would mislead ``replay``."""
+        file, self._file = self._file, None
+        if file is not None:
+            _close_all(file, self._raw)
+        if not self.failed:
+            self.failed = True
+            why = exc.strerror or str(exc) or type(exc).__name__
+            self._on_error(
+                f"event log {self.path}: cannot write ({why}); recording stopped after "
+                f"{self.lines} lines, the session goes on"
+            )
+
     def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        file, self._file = self._file, None
+        if file is None:
+            return
+        error = _close_all(file, self._raw)  # a .gz writes its trailer here
+        if error is not None:
+            self._fail(error)
 
     def __enter__(self) -> EventLogWriter:
         return self
@@ -180,6 +238,11 @@ class LogRecord:
 
 
 MAX_REPORTED_BAD_LINES = 100  # a garbage file must not make the report grow with it
+# A line longer than this is skipped (and reported) without being held whole: read in pieces and
+# dropped, so memory stays bounded whatever the file holds (a 2 GB file without a newline). The
+# longest real line is one audio event: 64 MiB of base64 is ~17 minutes of 24 kHz PCM16.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+_PIECE = 1024 * 1024  # bytes read at a time while a line is longer
 
 
 @dataclass
@@ -194,71 +257,149 @@ class ReadReport:
         if len(self.bad_lines) < MAX_REPORTED_BAD_LINES:
             self.bad_lines.append((line, why))
 
+    @property
+    def is_event_log(self) -> bool:
+        """False when something was read and none of it was a header or an event: a file of
+        another kind (an image, a binary), not a log cut short. An empty file is an (empty) log."""
+        return self.header is not None or self.events > 0 or self.bad_line_count == 0
+
+    def check_event_log(self, path: str | os.PathLike[str]) -> None:
+        """Refuse (exit 2) a file that is not an event log at all."""
+        if self.is_event_log:
+            return
+        first = _where(*self.bad_lines[0]) if self.bad_lines else "nothing readable"
+        plural = "s" if self.bad_line_count > 1 else ""
+        raise LogFormatError(
+            f"{path} is not an event log: no line of it parses "
+            f"({self.bad_line_count} line{plural}; {first})"
+        )
+
     def warning(self, path: str | os.PathLike[str]) -> str | None:
         """One line naming the skipped lines, for stderr; None when every line was read."""
         if not self.bad_line_count:
             return None
-        shown = ", ".join(
-            ("end of file" if n < 0 else f"line {n}") + f" ({why})" for n, why in self.bad_lines[:3]
-        )
+        shown = ", ".join(_where(n, why) for n, why in self.bad_lines[:3])
         more = self.bad_line_count - min(3, len(self.bad_lines))
         plural = "s" if self.bad_line_count > 1 else ""
         tail = f" and {more} more" if more > 0 else ""
         return f"warning: {path}: skipped {self.bad_line_count} bad line{plural}: {shown}{tail}"
 
 
-def _open_text(path: Path) -> IO[str]:
+def _where(line: int, why: str) -> str:
+    return ("end of file" if line < 0 else f"line {line}") + f" ({why})"
+
+
+def _open_binary(path: Path) -> io.BufferedIOBase:
     try:
         if path.suffix == ".gz":
-            return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-        return path.open("r", encoding="utf-8", errors="replace")
+            return gzip.open(path, "rb")
+        return path.open("rb")
     except OSError as exc:
         raise LogFormatError(f"cannot read event log {path}: {exc.strerror}") from None
 
 
-def read_log(path: str | os.PathLike[str], report: ReadReport | None = None) -> Iterator[LogRecord]:
-    """Stream the records of a v1 log or a bare-event file; bad lines land in ``report``."""
-    report = report if report is not None else ReadReport()
+def _lines(handle: io.BufferedIOBase, limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) for each line; ``None`` for a line longer than ``limit`` bytes. Lines
+    are read in pieces, so an over-long one costs at most ``limit`` bytes before it is dropped."""
+    number = 0
+    step = min(_PIECE, limit + 1)  # a first piece ending in a newline is within the limit
+    while True:
+        piece = handle.readline(step)
+        if not piece:
+            return
+        number += 1
+        if piece.endswith(b"\n"):
+            yield number, piece  # nearly every line: one read, no copy
+            continue
+        pieces, size = [piece], len(piece)  # a list: growing one buffer would copy it
+        while piece and not piece.endswith(b"\n") and size <= limit:
+            piece = handle.readline(step)
+            pieces.append(piece)
+            size += len(piece)
+        newline = 1 if pieces[-1].endswith(b"\n") else 0
+        if size - newline <= limit:
+            yield number, b"".join(pieces)
+            continue
+        del pieces
+        while piece and not piece.endswith(b"\n"):
+            piece = handle.readline(step)
+        yield number, None
+
+
+def _stream(
+    path: str | os.PathLike[str],
+    report: ReadReport,
+    keep: Callable[[int, bytes], bool],
+    limit: int,
+) -> Generator[LogRecord, None, None]:
     source = Path(path)
-    with _open_text(source) as handle:
+    with _open_binary(source) as handle:
         try:
-            yield from _records(handle, report)
-        except (EOFError, gzip.BadGzipFile, OSError) as exc:
+            wanted = (
+                (n, line) for n, line in _lines(handle, limit) if line is None or keep(n, line)
+            )
+            yield from _parse_lines(wanted, report, limit)
+        except EOFError as exc:
             # A gzip cut short by a killed writer: keep what was read, report the end.
             report.bad(-1, f"compressed stream ends early: {exc}")
+        except (gzip.BadGzipFile, OSError) as exc:
+            report.bad(-1, f"compressed stream is damaged: {exc}")
+
+
+def read_log(
+    path: str | os.PathLike[str],
+    report: ReadReport | None = None,
+    *,
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> Generator[LogRecord, None, None]:
+    """Stream the records of a v1 log or a bare-event file; bad lines land in ``report``."""
+    report = report if report is not None else ReadReport()
+    return _stream(path, report, lambda _n, _line: True, max_line_bytes)
+
+
+def probe_log(path: str | os.PathLike[str]) -> ReadReport:
+    """Read up to the first event: enough to know the header and to tell an event log from a file
+    of another kind (which is read to its end: no line of it may parse), before replaying."""
+    report = ReadReport()
+    records = read_log(path, report)
+    try:
+        next(records, None)
+    finally:
+        records.close()
+    return report
 
 
 def scan_log(
-    path: str | os.PathLike[str], needles: tuple[str, ...], report: ReadReport | None = None
-) -> Iterator[LogRecord]:
+    path: str | os.PathLike[str],
+    needles: tuple[str, ...],
+    report: ReadReport | None = None,
+    *,
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> Generator[LogRecord, None, None]:
     """Like ``read_log``, but only lines containing one of ``needles`` are parsed: a cheap
     first pass for the few events a renderer must know before it starts (e.g. truncations).
     Indexes count the parsed lines only; use ``line`` to place a record."""
     report = report if report is not None else ReadReport()
-    source = Path(path)
-    with _open_text(source) as handle:
-        wanted = (
-            (number, text)
-            for number, text in enumerate(handle, start=1)
-            if number == 1 or any(needle in text for needle in needles)
-        )
-        try:
-            yield from _parse_lines(wanted, report)
-        except (EOFError, gzip.BadGzipFile, OSError) as exc:
-            report.bad(-1, f"compressed stream ends early: {exc}")
+    wanted = tuple(needle.encode() for needle in needles)
+
+    def keep(number: int, line: bytes) -> bool:
+        return number == 1 or any(needle in line for needle in wanted)
+
+    return _stream(path, report, keep, max_line_bytes)
 
 
-def _records(handle: IO[str], report: ReadReport) -> Iterator[LogRecord]:
-    yield from _parse_lines(enumerate(handle, start=1), report)
-
-
-def _parse_lines(lines: Iterator[tuple[int, str]], report: ReadReport) -> Iterator[LogRecord]:
-    for number, text in lines:
-        if not text.strip():
+def _parse_lines(
+    lines: Iterable[tuple[int, bytes | None]], report: ReadReport, limit: int
+) -> Iterator[LogRecord]:
+    for number, raw in lines:
+        if raw is None:
+            report.bad(number, f"longer than {_size(limit)}")
+            continue
+        if not raw.strip():
             continue
         try:
-            obj = json.loads(text)
-        except ValueError:
+            obj = json.loads(raw.decode("utf-8", errors="replace"))
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than json allows
             report.bad(number, "not valid JSON")
             continue
         if not isinstance(obj, dict):
@@ -270,20 +411,28 @@ def _parse_lines(lines: Iterator[tuple[int, str]], report: ReadReport) -> Iterat
             report.header = obj
             continue
         record = _record(obj, number, report.events)
-        if record is None:
-            report.bad(number, "not an event")
+        if isinstance(record, str):
+            report.bad(number, record)
             continue
         report.events += 1
         yield record
 
 
-def _record(obj: dict[str, Any], number: int, index: int) -> LogRecord | None:
+def _size(n_bytes: int) -> str:
+    mib = 1024 * 1024
+    return f"{n_bytes // mib} MiB" if n_bytes % mib == 0 else f"{n_bytes} bytes"
+
+
+def _record(obj: dict[str, Any], number: int, index: int) -> LogRecord | str:
+    """The record a line holds, or why it is not one."""
     if "dir" in obj and isinstance(obj.get("event"), dict):
         direction = obj["dir"]
         t = obj.get("t")
-        if direction not in DIRECTIONS or not isinstance(t, int | float):
-            return None
+        if direction not in DIRECTIONS or not isinstance(t, int | float) or isinstance(t, bool):
+            return "not an event"
+        if not math.isfinite(t):  # JSON readers accept NaN and Infinity; a time cannot be either
+            return f"t is {t}"
         return LogRecord(index, number, float(t), direction, to_ga(obj["event"]))
     if isinstance(obj.get("type"), str):  # a bare server event
         return LogRecord(index, number, None, "server", to_ga(obj))
-    return None
+    return "not an event"

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import random
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -215,7 +218,7 @@ def test_http_exchanges_round_trip_and_obey_the_audio_policy(tmp_path: Path, aud
     clip = pcm.encode_b64(b"RIFF" + bytes(96))  # 100 bytes of "file"
     request = {
         "type": "chat.completions.request",
-        "id": "req_1",
+        "request_id": "req_1",
         "body": {
             "messages": [
                 {
@@ -230,7 +233,7 @@ def test_http_exchanges_round_trip_and_obey_the_audio_policy(tmp_path: Path, aud
     }
     chunk = {
         "type": "chat.completions.chunk",
-        "id": "req_1",
+        "request_id": "req_1",
         "chunk": {"choices": [{"delta": {"audio": {"id": "audio_1", "data": clip}}}]},
     }
     path = tmp_path / "http.jsonl"
@@ -246,3 +249,257 @@ def test_http_exchanges_round_trip_and_obey_the_audio_policy(tmp_path: Path, aud
     else:
         assert part == {"audio_bytes": 100, "format": "wav"}
         assert delta == {"id": "audio_1", "audio_bytes": 100}
+
+
+# ---------------------------------------------------------------- the reader on hostile input
+
+
+def test_overlong_lines_are_skipped_in_bounded_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    limit = 1024 * 1024
+    path = tmp_path / "long.jsonl"
+    long_event = json.dumps({"type": "session.created", "pad": "x" * (2 * limit)})
+    with path.open("wb") as f:
+        f.write(b'{"type": "response.created"}\n')
+        f.write(b"y" * (20 * limit) + b"\n")  # 20 MiB without a newline: not held whole
+        f.write(long_event.encode() + b"\n")  # 2 MiB: read in pieces, still a line
+        f.write(b'{"type": "response.done"}')  # the last line, without a newline
+    report = ReadReport()
+    tracemalloc.start()
+    try:
+        types = [r.event["type"] for r in read_log(path, report, max_line_bytes=3 * limit)]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert types == ["response.created", "session.created", "response.done"]
+    assert report.bad_lines == [(2, "longer than 3 MiB")]
+    assert peak < 12 * limit  # the 2 MiB line parsed (string + JSON), the 20 MiB one dropped
+    short = ReadReport()
+    assert len(list(read_log(path, short, max_line_bytes=1000))) == 2
+    assert short.bad_lines == [(2, "longer than 1000 bytes"), (3, "longer than 1000 bytes")]
+
+
+def test_times_that_are_not_finite_and_deep_nesting_are_bad_lines(tmp_path: Path) -> None:
+    path = tmp_path / "odd.jsonl"
+    path.write_text(
+        '{"t": NaN, "dir": "server", "event": {"type": "a"}}\n'
+        '{"t": Infinity, "dir": "server", "event": {"type": "b"}}\n'
+        '{"t": -1e400, "dir": "server", "event": {"type": "c"}}\n'
+        '{"t": true, "dir": "server", "event": {"type": "d"}}\n' + "[" * 200_000 + "\n"
+        '{"t": -3.5, "dir": "server", "event": {"type": "e"}}\n'  # finite: the pacer's problem
+    )
+    report = ReadReport()
+    assert [(r.t, r.event["type"]) for r in read_log(path, report)] == [(-3.5, "e")]
+    assert report.bad_lines == [
+        (1, "t is nan"),
+        (2, "t is inf"),
+        (3, "t is -inf"),
+        (4, "not an event"),
+        (5, "not valid JSON"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("image.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40),
+        ("noise.jsonl", bytes((i * 7919 + 13) % 256 for i in range(50_000))),
+        ("fake.jsonl.gz", b"this is not gzip\n"),
+        ("list.jsonl", b"[1, 2]\n[3]\n"),
+    ],
+)
+def test_a_file_of_another_kind_is_not_an_event_log(
+    tmp_path: Path, name: str, content: bytes
+) -> None:
+    from realtime_console.eventlog import probe_log
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    report = probe_log(path)
+    assert not report.is_event_log
+    with pytest.raises(LogFormatError) as caught:
+        report.check_event_log(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path} is not an event log: no line of it parses (")
+    assert "\n" not in message and caught.value.exit_code == 2
+
+
+def test_empty_and_header_only_logs_are_event_logs(tmp_path: Path) -> None:
+    from realtime_console.eventlog import probe_log
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n\n")
+    header_only = tmp_path / "header.jsonl"
+    _writer(header_only, FakeClock()).close()
+    for path in (empty, header_only):
+        report = probe_log(path)
+        report.check_event_log(path)  # does not raise
+        assert report.events == 0 and report.is_event_log
+    assert probe_log(header_only).header is not None
+
+
+def test_probe_stops_at_the_first_event(tmp_path: Path) -> None:
+    from realtime_console.eventlog import probe_log
+
+    path = tmp_path / "log.jsonl"
+    with _writer(path, FakeClock()) as writer:
+        writer.write("server", {"type": "session.created"})
+    with path.open("a") as f:
+        f.write("junk\n" * 1000)
+    report = probe_log(path)
+    assert report.events == 1 and report.bad_line_count == 0  # the junk was never read
+
+
+# ---------------------------------------------------------------- the writer when the disk fails
+
+needs_dev_full = pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+
+
+@needs_dev_full
+def test_a_full_device_is_one_warning_and_the_session_goes_on(tmp_path: Path) -> None:
+    full = Path("/dev/full")
+    mode = full.stat().st_mode
+    fds = len(os.listdir("/proc/self/fd")) if Path("/proc/self/fd").is_dir() else None
+    for target in (full, tmp_path / "full.jsonl.gz"):
+        if target != full:
+            target.symlink_to(full)  # a .gz name: the compressed path fails the same way
+        told: list[str] = []
+        writer = EventLogWriter(
+            target,
+            provider="local",
+            model="m",
+            session={},
+            program_version="t",
+            redactor=Redactor(),
+            on_error=told.append,
+        )
+        for i in range(50):
+            writer.write("server", {"type": "response.output_text.delta", "delta": f"w{i}"})
+        writer.note("audio_stats", final=True)
+        writer.close()
+        writer.close()
+        assert len(told) == 1 and writer.failed
+        assert told[0].startswith(f"event log {target}: cannot write (No space left on device)")
+    assert full.stat().st_mode == mode  # a device is not ours to chmod
+    if fds is not None:
+        assert len(os.listdir("/proc/self/fd")) == fds  # the failed files were closed, too
+
+
+@needs_dev_full
+def test_default_warning_goes_to_logging(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="realtime_console.eventlog"):
+        with EventLogWriter(
+            "/dev/full",
+            provider="local",
+            model="m",
+            session={},
+            program_version="t",
+            redactor=Redactor(),
+        ) as writer:
+            writer.write("client", {"type": "response.create"})
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "cannot write (No space left on device)" in caplog.records[0].getMessage()
+
+
+@pytest.fixture
+def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
+    """A 16 KiB file system, to fill for real (needs root: mount)."""
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount)],
+        capture_output=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode().strip() or made.returncode}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+@pytest.mark.parametrize("name", ["log.jsonl", "log.jsonl.gz"])
+def test_a_disk_filling_mid_session_stops_recording_once(tiny_tmpfs: Path, name: str) -> None:
+    path = tiny_tmpfs / name
+    told: list[str] = []
+    writer = EventLogWriter(
+        path,
+        provider="local",
+        model="m",
+        session={},
+        program_version="t",
+        redactor=Redactor(),
+        on_error=told.append,
+    )
+    rng = random.Random(3)
+    for i in range(400):  # random payloads: a .gz cannot squeeze them under the limit
+        noise = pcm.encode_b64(rng.randbytes(600))
+        writer.write("server", {"type": "response.output_audio.delta", "delta": noise, "n": i})
+    writer.close()
+    assert writer.failed and len(told) == 1 and "No space left on device" in told[0]
+    assert 1 < writer.lines < 400
+    report = ReadReport()
+    records = list(read_log(path, report))
+    # What was written before the disk filled reads back (at most the line cut by it is lost).
+    assert writer.lines - 2 <= len(records) <= writer.lines - 1
+    assert [r.event["n"] for r in records] == list(range(len(records)))
+
+
+_FILL_THEN_CLOSE = """
+import os, resource, signal, sys
+from realtime_console.eventlog import EventLogWriter
+from realtime_console.redact import Redactor
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+path = sys.argv[1]
+writer = EventLogWriter(path, provider="local", model="m", session={}, program_version="t",
+                        redactor=Redactor(), on_error=lambda m: print("told:", m))
+writer.write("client", {"type": "response.create"})
+if sys.argv[2] == "mid":
+    resource.setrlimit(resource.RLIMIT_FSIZE, (os.path.getsize(path) + 10, resource.RLIM_INFINITY))
+    for i in range(20):
+        writer.write("server", {"type": "response.output_text.delta", "delta": "word " * 20})
+else:  # the file may not grow at all: the gzip trailer written by close() fails
+    resource.setrlimit(resource.RLIMIT_FSIZE, (os.path.getsize(path), resource.RLIM_INFINITY))
+writer.close()
+print("lines", writer.lines)
+"""
+
+
+@pytest.mark.parametrize(("name", "when"), [("a.jsonl", "mid"), ("a.jsonl.gz", "close")])
+def test_a_file_size_limit_mid_write_or_at_the_gzip_trailer(
+    tmp_path: Path, name: str, when: str
+) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / name
+    done = subprocess.run(
+        [sys.executable, "-c", _FILL_THEN_CLOSE, str(path), when],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    told = [line for line in done.stdout.splitlines() if line.startswith("told:")]
+    assert len(told) == 1 and "cannot write (File too large)" in told[0]
+    assert done.stdout.splitlines()[-1] == "lines 2"  # header + the first event
+
+
+@needs_dev_full
+async def test_a_live_session_logging_to_a_full_device_goes_on() -> None:
+    from tests.conftest import assert_no_traceback, run_console
+
+    run = await run_console(
+        "--local", "--log-events", "/dev/full", "chat", "--no-playback", stdin="hi\nagain\n"
+    )
+    assert_no_traceback(run)
+    assert run.code == 0, run.stderr
+    assert run.stdout.count("assistant> ") == 2  # both turns, after the log stopped
+    told = [line for line in run.stderr.splitlines() if "event log" in line]
+    assert len(told) == 1 and "/dev/full: cannot write (No space left on device)" in told[0]

@@ -13,7 +13,9 @@ from realtime_console.redact import Redactor
 
 if TYPE_CHECKING:
     from realtime_console.config import Settings
+    from realtime_console.replay.run import ReplayResult
     from realtime_console.replay.window import Bound
+    from realtime_console.ui.plain import PlainView
 
 ORDER = 30
 
@@ -21,8 +23,11 @@ EPILOG = """\
 window:  --from/--until take seconds since the session start (12.5 or 12.5s) or an event
          index (#120, as --types lines show it). --to takes the same, or else a PROFILE name
          (or a .toml file) to re-send to; --send-to PROFILE is --to without the guessing.
-speed:   1 when just replaying; max when --summary, --json, --wav or --timeline is asked for
-         (unless --speed is given). Audio is played at --speed 1 only.
+speed:   1 when just replaying; max (the log is read at full speed) when --types, --summary,
+         --json, --wav or --timeline is asked for, unless --speed is given. Audio is played at
+         --speed 1 only. A recorded pause longer than 5 s is shortened to 5 s (at --speed N:
+         5/N s), and said so once.
+outputs: --wav and --timeline (png, svg or pdf) must not be LOG itself, nor --log-events.
 re-send: --to PROFILE | --send-to PROFILE | --local sends the recorded client events to a live
          server with their original timing, records a new log (--log-events FILE, else
          LOG-resent-<time>.jsonl next to LOG) and prints its summary against the original's.
@@ -44,12 +49,14 @@ def register(commands: Any) -> None:
     parser.add_argument("--summary", action="store_true", help="print a table per turn at the end")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON only")
     parser.add_argument("--wav", metavar="OUT.wav", type=Path, help="write what was heard (stereo)")
-    parser.add_argument("--timeline", metavar="OUT.png", type=Path, help="draw the session")
+    parser.add_argument(
+        "--timeline", metavar="OUT.png", type=Path, help="draw the session (.png, .svg or .pdf)"
+    )
     parser.add_argument(
         "--types",
         metavar="PATTERN",
         help="show matching events as lines instead of the transcript (globs, comma-separated, "
-        "e.g. 'response.*,error' or 'client:*')",
+        "e.g. 'response.*,error', 'client:*' or 'http:*'); reads at full speed unless --speed",
     )
     parser.add_argument("--from", dest="start", metavar="T|#N", help="start of the window")
     parser.add_argument("--until", metavar="T|#N", help="end of the window")
@@ -105,15 +112,29 @@ def _split_to(args: argparse.Namespace) -> tuple[Bound | None, str | None]:
 
 
 def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int:
+    from realtime_console.eventlog import probe_log
     from realtime_console.replay.window import Window
 
     end, target = _split_to(args)
     window = Window(_bound("--from", args.start), end)
+    if not args.log.is_file():
+        raise LogFormatError(f"cannot read event log {args.log}: no such file")
+    # Before anything is written or sent: a file of another kind (an image, a binary) is refused.
+    probe_log(args.log).check_event_log(args.log)
     if target is not None or args.resend_local:
         from realtime_console.replay.resend_command import run_resend
 
         return run_resend(args, settings, redactor, target=target, window=window)
     return _run_replay(args, settings, window)
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    from realtime_console.replay.outputs import refuse_overwrites
+
+    # --log-events is checked too although a plain replay records nothing: a user who typed it
+    # next to the same LOG meant something else, and re-sending would truncate LOG.
+    outputs = {"--log-events": args.log_events, "--wav": args.wav, "--timeline": args.timeline}
+    refuse_overwrites({"LOG": args.log}, outputs)
 
 
 def _run_replay(args: argparse.Namespace, settings: Settings, window: Any) -> int:
@@ -125,8 +146,16 @@ def _run_replay(args: argparse.Namespace, settings: Settings, window: Any) -> in
 
     if args.json and args.types:
         raise ConfigError("--json and --types both write to stdout: give one")
-    reports = args.summary or args.json or args.wav is not None or args.timeline is not None
-    speed = parse_speed(args.speed) if args.speed is not None else (None if reports else 1.0)
+    _check_outputs(args)
+    if args.timeline is not None:
+        from realtime_console.replay.timeline import check_path
+
+        check_path(args.timeline)
+    # Reading a log for lines or figures should not take as long as the session did.
+    full_speed = (
+        args.summary or args.json or args.types or args.wav is not None or args.timeline is not None
+    )
+    speed = parse_speed(args.speed) if args.speed is not None else (None if full_speed else 1.0)
     options = ReplayOptions(
         speed=speed,
         window=window,
@@ -137,8 +166,6 @@ def _run_replay(args: argparse.Namespace, settings: Settings, window: Any) -> in
         wav=args.wav,
         timeline=args.timeline,
     )
-    if not args.log.is_file():
-        raise LogFormatError(f"cannot read event log {args.log}: no such file")
     view = PlainView()
     wants_audio = not args.no_audio and not args.json
 
@@ -155,11 +182,7 @@ def _run_replay(args: argparse.Namespace, settings: Settings, window: Any) -> in
         finally:
             if playback is not None:
                 playback.close()
-        warning = result.report.warning(args.log)
-        if warning is not None:
-            print(warning, file=sys.stderr)
-        if result.wav is not None and result.wav.missing_audio_bytes:
-            view.notice(f"{args.wav}: the log has no audio payloads (--log-audio none): silence")
+        _after_replay(args, result, view)
         return 0
 
     try:
@@ -168,3 +191,24 @@ def _run_replay(args: argparse.Namespace, settings: Settings, window: Any) -> in
         # `replay LOG --types '*' | head`: the reader has seen enough; that is not a failure.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _after_replay(args: argparse.Namespace, result: ReplayResult, view: PlainView) -> None:
+    """What the replay has to say about the log and the outputs, once, at the end."""
+    lines = [result.report.warning(args.log)]
+    if result.report.events == 0:
+        view.notice(f"{args.log} holds no events")
+    wav = result.wav
+    if wav is None:
+        lines.append(result.bad_audio.warning(str(args.log)))
+    else:
+        # The WAV decodes every payload the player does, and the microphone's too: its count.
+        lines.append(wav.bad_audio.warning(f"--wav {args.wav}"))
+        if wav.missing_audio_bytes:
+            view.notice(f"{args.wav}: the log has no audio payloads (--log-audio none): silence")
+        skipped = wav.skipped_replies_notice(args.wav)
+        if skipped is not None:
+            view.notice(skipped)
+    for line in lines:
+        if line is not None:
+            print(line, file=sys.stderr)

@@ -5,8 +5,8 @@ A line is ``#INDEX  T  DIR  TYPE  SUMMARY``, e.g.::
     #42     3.217s  server  response.output_audio.delta  resp_1/item_2 4800 B (100 ms)
 
 Patterns are ``fnmatch`` globs on the GA event type, comma-separated (``response.*,error``); a
-pattern may be prefixed with a direction (``client:*``, ``meta:*``). Summaries come from a table
-keyed by type; an event type without an entry shows its ids.
+pattern may be prefixed with a direction (``client:*``, ``meta:*``, ``http:*``). Summaries come
+from a table keyed by type; an event type without an entry shows its ids.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from realtime_console.eventlog import LogRecord, audio_byte_count
+from realtime_console.eventlog import DIRECTIONS, LogRecord, audio_byte_count
 from realtime_console.protocol import pcm
+from realtime_console.replay import http_shapes as shapes
 
-_DIRECTIONS = ("client", "server", "meta")
+_DIRECTIONS: tuple[str, ...] = DIRECTIONS
 _TEXT_LIMIT = 60
 
 
@@ -57,8 +58,8 @@ def _clip(text: str) -> str:
 
 
 def _ids(event: Mapping[str, Any]) -> str:
-    parts = [str(event[k]) for k in ("response_id", "item_id") if isinstance(event.get(k), str)]
-    return "/".join(parts)
+    keys = ("request_id", "response_id", "item_id")
+    return "/".join(str(event[k]) for k in keys if isinstance(event.get(k), str))
 
 
 def _audio(event: Mapping[str, Any]) -> str:
@@ -116,6 +117,61 @@ def _meta(event: Mapping[str, Any]) -> str:
     return " ".join(f"{k}={v}" for k, v in event.items() if k != "type")
 
 
+def _http_audio(audio: Mapping[str, Any]) -> str:
+    n = shapes.encoded_bytes(audio)
+    return f" audio {n} B" if n else ""
+
+
+def _http_request(event: Mapping[str, Any]) -> str:
+    mode = "stream" if event.get("stream") else "whole"
+    head = (
+        f"{_ids(event)} attempt {event.get('attempt', '?')} {event.get('api', '?')} "
+        f"{event.get('model', '?')} {mode}"
+    )
+    said = shapes.user_line(event)
+    return f"{head} {_clip(said)!r}" if said else head
+
+
+def _http_response(event: Mapping[str, Any]) -> str:
+    message = shapes.reply_message(event)
+    audio = _http_audio(shapes.mapping(message.get("audio")))
+    tokens = shapes.usage_of(event).get("total_tokens")
+    extra = f" {tokens} tokens" if tokens is not None else ""
+    text = _clip(shapes.spoken_text(message))
+    return f"{_ids(event)} {event.get('status', '')}{audio}{extra} {text!r}"
+
+
+def _http_chunk(event: Mapping[str, Any]) -> str:
+    delta = shapes.chunk_delta(event)
+    audio = shapes.mapping(delta.get("audio"))
+    n = shapes.encoded_bytes(audio)
+    shown = f" {n} B ({pcm.bytes_to_ms(n):.0f} ms)" if n else ""
+    text = shapes.spoken_text(delta)
+    tokens = shapes.usage_of(event).get("total_tokens")
+    extra = f" {tokens} tokens" if tokens is not None else ""
+    return f"{_ids(event)}{shown}{extra}" + (f" {_clip(text)!r}" if text else "")
+
+
+def _http_error(event: Mapping[str, Any]) -> str:
+    retry = event.get("retry_in_s")
+    then = f", retry in {retry:g} s" if isinstance(retry, int | float) else ""
+    return (
+        f"{_ids(event)} attempt {event.get('attempt', '?')} {_clip(shapes.error_text(event))}{then}"
+    )
+
+
+def _completion(event: Mapping[str, Any]) -> str:
+    def seconds(key: str) -> str:
+        value = event.get(key)
+        return f"{value:.3f}s" if isinstance(value, int | float) else "-"
+
+    return (
+        f"{_ids(event)} {event.get('status', '?')} first audio {seconds('first_audio_s')} "
+        f"elapsed {seconds('elapsed_s')} audio {seconds('audio_s')} "
+        f"retries {event.get('retries', 0)}"
+    )
+
+
 _SUMMARIES: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "input_audio_buffer.append": _audio,
     "response.output_audio.delta": _audio,
@@ -134,13 +190,20 @@ _SUMMARIES: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "conversation.item.create": _item,
     "conversation.item.added": _item,
     "conversation.item.done": _item,
+    shapes.REQUEST: _http_request,
+    shapes.RESPONSE: _http_response,
+    shapes.CHUNK: _http_chunk,
+    shapes.ERROR: _http_error,
+}
+_META_SUMMARIES: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
+    shapes.COMPLETION: _completion,
 }
 
 
 def summarize(record: LogRecord) -> str:
     event = record.event
     if record.dir == "meta":
-        return _meta(event)
+        return _META_SUMMARIES.get(str(event.get("type", "")), _meta)(event)
     describe = _SUMMARIES.get(str(event.get("type", "")), _ids)
     return describe(event)
 

@@ -4,7 +4,8 @@ session, so a replayed transcript renders exactly as it did live, and its audio 
 Client events are not dispatched (handlers react to the server), but two of them shaped what the
 user saw and heard live, so the player re-enacts them: a typed user message is shown as the chat
 mode showed it, and a barge-in (the client's ``conversation.item.truncate``, or the console's
-``barge_in`` meta note) stops playback and drops the cut response's late deltas, as live.
+``barge_in`` meta note) stops playback and drops the cut response's late deltas, as live. HTTP
+exchanges (``audio say|ask|chat``) render as turns too (``http_player``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from typing import TYPE_CHECKING, Any
 from realtime_console.dispatcher import Dispatcher
 from realtime_console.eventlog import LogRecord
 from realtime_console.handlers import AudioSink, ConsoleHandlers
+from realtime_console.protocol.pcm import PcmError
+from realtime_console.replay.bad_audio import BadAudio
 from realtime_console.replay.event_lines import TypeFilter, format_line
+from realtime_console.replay.http_player import HttpPlayer
 from realtime_console.replay.summary import user_text_of
 from realtime_console.ui.view import ConsoleView
 
@@ -64,9 +68,9 @@ class ReplayPlayer:
         self.playback = playback
         sinks: list[AudioSink] = [playback] if playback is not None else []
         self.handlers = ConsoleHandlers(view, sinks)
-        self.dispatcher = Dispatcher(
-            on_handler_error=lambda kind, exc: view.notice(f"handler for {kind} failed: {exc}")
-        )
+        self.dispatcher = Dispatcher(on_handler_error=self._handler_failed)
+        self.bad_audio = BadAudio()
+        self._line = 0  # of the record being fed, for the bad-audio report
         self.dispatcher.register(self.handlers.table())
         self._filter = type_filter
         self._write_line = write_line
@@ -76,8 +80,17 @@ class ReplayPlayer:
             "conversation.item.truncate": self._cut,
         }
         self._meta: Mapping[str, Callable[[Mapping[str, Any]], None]] = {"barge_in": self._cut}
+        self._http = HttpPlayer(view, playback, self.bad_audio)  # audio say|ask|chat exchanges
+
+    def _handler_failed(self, kind: str, exc: BaseException) -> None:
+        if isinstance(exc, PcmError):
+            # A delta with bad base64: not played; counted and told once, at the end.
+            self.bad_audio.add(self._line)
+            return
+        self.view.notice(f"handler for {kind} failed: {exc}")
 
     async def feed(self, record: LogRecord) -> None:
+        self._line = record.line
         if self._filter is not None and self._filter.matches(record):
             self._write_line(format_line(record))
         event = record.event
@@ -88,7 +101,9 @@ class ReplayPlayer:
                 self._response_of_item.setdefault(item_id, response_id)
             await self.dispatcher.dispatch(event)
             return
-        table = self._client if record.dir == "client" else self._meta
+        if self._http.feed(record):
+            return
+        table = {"client": self._client, "meta": self._meta}.get(record.dir, {})
         react = table.get(event_type)
         if react is not None:
             react(event)

@@ -31,6 +31,7 @@ from realtime_console.handlers import ConsoleHandlers
 from realtime_console.modes.session import open_recorded_link
 from realtime_console.protocol.client_events import session_update
 from realtime_console.redact import Redactor
+from realtime_console.replay.pacing import clamp_gap, shortened_notice
 from realtime_console.replay.summary import user_text_of
 from realtime_console.replay.window import Window
 from realtime_console.ui.view import ConsoleView
@@ -193,8 +194,11 @@ async def _send_all(
     """Send the client events; returns (events sent, responses the original completed)."""
     original = _Ids()
     first_update_skipped = False
-    origin: tuple[float, float] | None = None  # (log t, wall clock) of the first sent event
+    origin: float | None = None  # wall clock of the first sent event
+    last_t = 0.0  # log t of the previous sent event
+    elapsed = 0.0  # recorded seconds since the first sent event, long gaps shortened (pacing)
     shift = 0.0  # seconds the schedule slipped waiting for replies
+    shortened = False
     sent = 0
     for record in records:
         assert isinstance(record, LogRecord)
@@ -213,13 +217,19 @@ async def _send_all(
             continue
         t = record.t or 0.0
         if origin is None:
-            origin = (t, time.monotonic())
+            origin, last_t = time.monotonic(), t
+        gap, last_t = t - last_t, t
+        waited = clamp_gap(gap)  # a long pause or a corrupt t must not stall the re-send
+        elapsed += waited
+        if waited < gap and not shortened:
+            shortened = True
+            view.notice(shortened_notice(gap, record.index))
         if event.get("type") in _GATED:
             if not await new_run.wait_done(original.responses_done, done_timeout_s):
                 view.notice(f"no reply to wait for before event #{record.index}; sending on")
             # Late because the new server answered later: everything after slips as much.
-            shift += max(0.0, time.monotonic() - (origin[1] + shift + t - origin[0]))
-        delay = origin[1] + shift + (t - origin[0]) - time.monotonic()
+            shift += max(0.0, time.monotonic() - (origin + shift + elapsed))
+        delay = origin + shift + elapsed - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
         _remap(event, original, new_run.ids)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from realtime_console.errors import LogFormatError
+from realtime_console.errors import ConfigError, LogFormatError
 from realtime_console.redact import Redactor
 from realtime_console.replay.window import Window
 
@@ -57,8 +57,9 @@ def run_resend(
     target: str | None,
     window: Window,
 ) -> int:
-    from realtime_console.eventlog import ReadReport, read_log
+    from realtime_console.eventlog import ReadReport, probe_log, read_log
     from realtime_console.protocol.session import build_session
+    from realtime_console.replay.outputs import refuse_overwrites
     from realtime_console.replay.player import SilentView
     from realtime_console.replay.resend import recorded_session, resend
     from realtime_console.replay.summary import SummaryBuilder
@@ -67,8 +68,19 @@ def run_resend(
 
     if not args.log.is_file():
         raise LogFormatError(f"cannot read event log {args.log}: no such file")
+    header = probe_log(args.log).header or {}
+    if (
+        isinstance(header.get("session"), dict)
+        and header["session"].get("type") == "chat.completions"
+    ):
+        raise ConfigError(
+            f"{args.log} records audio chat completions (HTTP), not a realtime session: "
+            "there are no realtime client events to re-send"
+        )
     live = target_settings(settings, target, log_events=args.log_events, log_audio=args.log_audio)
     new_log = Path(live.log.events) if live.log.events else default_new_log(args.log)
+    # The new log is opened (truncated) before the original is read: never the same file.
+    refuse_overwrites({"LOG": args.log}, {"--log-events": new_log})
     session = build_session(live.session) if args.session == "profile" else None
     plain = PlainView()
     # With --json, stdout is the JSON document only; the console's notices stay on stderr.

@@ -1,18 +1,22 @@
 """One streaming pass over a log: pacing, the transcript (or event lines), audio, and the outputs
-computed from it (summary, WAV, timeline), each fed every record inside the window."""
+computed from it (summary, WAV, timeline), each fed every record inside the window.
+
+What is wrong with the log (bad lines, undecodable audio, shortened pauses) is counted and
+returned, for the command to say once; only the first shortened pause is told as it happens."""
 
 from __future__ import annotations
 
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from realtime_console.eventlog import LogRecord, ReadReport, read_log, scan_log
+from realtime_console.replay.bad_audio import BadAudio
 from realtime_console.replay.event_lines import TypeFilter
-from realtime_console.replay.pacing import Pacer
+from realtime_console.replay.pacing import Pacer, shortened_notice
 from realtime_console.replay.player import ReplayPlayer, SilentView
 from realtime_console.replay.summary import Summary, SummaryBuilder
 from realtime_console.replay.summary_table import render_json, render_table
@@ -45,6 +49,7 @@ class ReplayResult:
     summary: Summary
     report: ReadReport
     wav: WavStats | None = None
+    bad_audio: BadAudio = field(default_factory=BadAudio)  # deltas the player could not decode
 
 
 def _origin(path: str | os.PathLike[str], window: Window) -> float:
@@ -108,7 +113,9 @@ async def run_replay(
                 break
             if options.window.before_start(record):
                 continue
-            await pacer.wait_for(record.t)
+            gap = await pacer.wait_for(record.t)
+            if gap is not None and pacer.shortened == 1:
+                say(shortened_notice(gap, record.index))
             for observer in observers:
                 observer.feed(record)
             await player.feed(record)
@@ -126,4 +133,4 @@ async def run_replay(
         write_line(render_json(summary, log=str(path), bad_lines=report.bad_line_count))
     elif options.summary:
         write_line(render_table(summary))
-    return ReplayResult(summary, report, wav_stats)
+    return ReplayResult(summary, report, wav_stats, player.bad_audio)

@@ -6,7 +6,8 @@ or a user message item created by the client (typed text); a response that no ne
 makes a turn of its own (input ``none``). Every latency is measured from the turn's *input end*:
 ``speech_stopped`` for speech, the commit for push-to-talk, the ``conversation.item.create`` for
 text, the ``response.create`` for input ``none``. Times are the log's ``t`` (the console's clock
-when the event was sent or received). docs/event-log.md defines every figure.
+when the event was sent or received). The HTTP exchanges of audio chat completions are summed up
+apart (``completions_summary``). docs/event-log.md defines every figure.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 from realtime_console.eventlog import LogRecord, audio_byte_count
 from realtime_console.protocol import pcm
+from realtime_console.replay.completions_summary import CompletionsBuilder, CompletionsSummary
+from realtime_console.replay.stats import ms_between, percentile
 
 
 @dataclass
@@ -83,27 +86,17 @@ class Summary:
     turns: list[Turn]
     totals: Totals
     session_errors: list[str]  # errors before the first turn
+    completions: CompletionsSummary | None = None  # HTTP exchanges (audio say|ask|chat), if any
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "turns": [turn.as_json() for turn in self.turns],
             "totals": asdict(self.totals),
             "session_errors": self.session_errors,
         }
-
-
-def _ms(later: float | None, earlier: float | None) -> float | None:
-    if later is None or earlier is None:
-        return None
-    return round((later - earlier) * 1000.0, 1)
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[rank]
+        if self.completions is not None:  # a realtime log's document stays as it was
+            out["completions"] = self.completions.as_json()
+        return out
 
 
 def user_text_of(item: Mapping[str, Any]) -> str | None:
@@ -154,6 +147,8 @@ class SummaryBuilder:
             ("meta", "reconnect"): self._reconnect,
             ("meta", "audio_stats"): self._audio_stats,
         }
+        self._completions = CompletionsBuilder()
+        self._handlers = {**self._handlers, **self._completions.handlers()}
 
     def feed(self, record: LogRecord) -> None:
         self._events += 1
@@ -237,7 +232,7 @@ class SummaryBuilder:
             turn = self._new_turn("none")
             turn.input_end_t = self._response_create_t if self._response_create_t else t
         turn.response_id = response_id
-        turn.response_created_ms = _ms(t, turn.input_end_t)
+        turn.response_created_ms = ms_between(t, turn.input_end_t)
         self._by_response[response_id] = turn
         self._open = turn
 
@@ -255,7 +250,7 @@ class SummaryBuilder:
         if turn is None:
             return
         if turn.first_audio_ms is None:
-            turn.first_audio_ms = _ms(t, turn.input_end_t)
+            turn.first_audio_ms = ms_between(t, turn.input_end_t)
         turn.audio_bytes += audio_byte_count(event)
         item_id = event.get("item_id")
         if isinstance(item_id, str):
@@ -268,7 +263,7 @@ class SummaryBuilder:
         turn = self._by_response.get(str(response.get("id", "")))
         if turn is None:
             return
-        turn.response_done_ms = _ms(t, turn.input_end_t)
+        turn.response_done_ms = ms_between(t, turn.input_end_t)
         turn.status = str(response.get("status", "")) or None
         usage = response.get("usage")
         if isinstance(usage, Mapping):
@@ -323,12 +318,13 @@ class SummaryBuilder:
             output_tokens=sum(t.output_tokens or 0 for t in self.turns),
             total_tokens=sum(t.total_tokens or 0 for t in self.turns),
             errors=len(self._session_errors) + sum(len(t.errors) for t in self.turns),
-            first_audio_ms_median=_percentile(latencies, 0.5),
-            first_audio_ms_p90=_percentile(latencies, 0.9),
+            first_audio_ms_median=percentile(latencies, 0.5),
+            first_audio_ms_p90=percentile(latencies, 0.9),
             first_audio_ms_max=max(latencies) if latencies else None,
             duration_s=round((self._last_t or 0.0) - (self._first_t or 0.0), 3),
             events=self._events,
             reconnects=self._reconnects,
             underruns=self._underruns,
         )
-        return Summary(list(self.turns), totals, list(self._session_errors))
+        completions = self._completions.summary() if self._completions.turns else None
+        return Summary(list(self.turns), totals, list(self._session_errors), completions)

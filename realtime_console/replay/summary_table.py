@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
+from realtime_console.replay.completions_table import render_completions
 from realtime_console.replay.summary import Summary, Totals, Turn
 
 Column = tuple[str, int, Callable[[Turn], str]]
@@ -40,6 +41,22 @@ def _row(cells: Sequence[str]) -> str:
 
 
 def render_table(summary: Summary) -> str:
+    """The realtime turns' table (unless the log has only chat-completions exchanges), then the
+    chat-completions table when the log has exchanges."""
+    parts = []
+    if summary.turns or summary.completions is None:
+        parts.append(_realtime_table(summary))
+    if summary.completions is not None:
+        totals = summary.totals
+        parts.append(
+            render_completions(
+                summary.completions, duration_s=totals.duration_s, events=totals.events
+            )
+        )
+    return "\n".join(parts)
+
+
+def _realtime_table(summary: Summary) -> str:
     lines = [_row([name for name, _w, _f in _COLUMNS])]
     lines += [_row([cell(turn) for _n, _w, cell in _COLUMNS]) for turn in summary.turns]
     for turn in summary.turns:

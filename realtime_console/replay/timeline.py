@@ -1,4 +1,5 @@
-"""``--timeline OUT.png``: the session as a picture (needs the optional ``timeline`` extra).
+"""``--timeline OUT.png``: the session as a picture (needs the optional ``timeline`` extra);
+``.svg`` and ``.pdf`` work too. HTTP exchanges (audio chat completions) are not drawn.
 
 Top: lanes for user speech (server VAD), typed user input, assistant audio as played (the WAV's
 layout rule, cut where the listener cut it) and the events of each direction, errors in red.
@@ -37,6 +38,22 @@ def _import_pyplot() -> Any:
         raise ConfigError(MISSING) from None
     matplotlib.use("Agg")  # files only: never a window, works without a display
     return importlib.import_module(f"{PLOT_MODULE}.pyplot")
+
+
+# The formats matplotlib's Agg backend writes that a reader can open without it; chosen by the
+# file's extension, as matplotlib does.
+FORMATS = ("png", "svg", "pdf")
+
+
+def check_path(path: str | os.PathLike[str]) -> None:
+    """An extension matplotlib cannot write is a usage error, found before replaying."""
+    extension = Path(path).suffix.lower().lstrip(".")
+    if extension not in FORMATS:
+        shown = f"'.{extension}'" if extension else "no extension"
+        raise ConfigError(
+            f"--timeline {path}: {shown} is not a picture format; use one of: "
+            + ", ".join(f".{name}" for name in FORMATS)
+        )
 
 
 def check_available() -> None:
@@ -81,9 +98,10 @@ class TimelineCollector:
         if kind == ("server", "response.output_audio.delta"):
             self._audio(event, t)
             return  # many, and drawn as the audio lane
-        if kind == ("client", "input_audio_buffer.append"):
-            return
-        self.ticks[record.dir].add(t)
+        ticks = self.ticks.get(record.dir)
+        if kind == ("client", "input_audio_buffer.append") or ticks is None:
+            return  # ticks is None: an HTTP exchange (audio chat completions), not drawn
+        ticks.add(t)
         if kind == ("server", "input_audio_buffer.speech_started"):
             self._speech_start = t
         elif kind == ("server", "input_audio_buffer.speech_stopped"):

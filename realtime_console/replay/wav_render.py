@@ -5,7 +5,10 @@ a chunk sent at ``t`` ends at ``t`` (it was complete when sent), or right after 
 when that is later. Right is the assistant's audio (``response.output_audio.delta``) in playback
 order: a chunk starts at its arrival or when the previous chunk ends, whichever is later; an item
 the listener cut off (a ``conversation.item.truncate`` the client sent, else a ``barge_in`` meta
-note) stops at its ``audio_end_ms`` and its later audio is not heard.
+note) stops at its ``audio_end_ms`` and its later audio is not heard. The replies of audio chat
+completions (``dir: http``) go on the right the same way (``http_audio``: streamed pcm16 pieces;
+a whole reply when it is wav or pcm16). A chunk with bad base64 or an odd PCM16 length is
+skipped and counted (``WavStats.bad_audio``), never fatal.
 
 The file is written as the log is read: only a window of about a minute is held in memory, so an
 hour-long session renders to its ~345 MB file in constant memory.
@@ -16,13 +19,15 @@ from __future__ import annotations
 import os
 import wave
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from realtime_console.errors import ConfigError
 from realtime_console.eventlog import LogRecord, audio_byte_count, audio_payload
 from realtime_console.protocol import pcm
+from realtime_console.replay.bad_audio import BadAudio
+from realtime_console.replay.http_audio import HttpAudio, ReplyAudio
 
 if TYPE_CHECKING:
     import numpy as np
@@ -59,6 +64,17 @@ class WavStats:
     cut_samples: int = 0  # assistant audio received but not heard (after a cut)
     missing_audio_bytes: int = 0  # payloads dropped by --log-audio none (rendered as silence)
     late_samples: int = 0  # mic audio that arrived too late to place (longer than the window)
+    bad_audio: BadAudio = field(default_factory=BadAudio)  # bad base64 / odd PCM16: skipped
+    skipped_replies: dict[str, int] = field(default_factory=dict)  # format → HTTP replies
+
+    def skipped_replies_notice(self, path: str | os.PathLike[str]) -> str | None:
+        if not self.skipped_replies:
+            return None
+        counts = ", ".join(f"{n} {fmt}" for fmt, n in sorted(self.skipped_replies.items()))
+        return (
+            f"--wav {path}: left out the audio of whole replies in formats it cannot decode "
+            f"({counts}); only wav and pcm16 replies are rendered"
+        )
 
 
 class StereoWavRenderer:
@@ -94,6 +110,7 @@ class StereoWavRenderer:
         self._item_written: dict[str, int] = {}
         self._now = 0
         self.stats = WavStats()
+        self._http = HttpAudio()
         self._closed = False
 
     def _sample(self, t: float | None) -> int:
@@ -104,10 +121,16 @@ class StereoWavRenderer:
     def feed(self, record: LogRecord) -> None:
         now = self._sample(record.t)
         event_type = record.event.get("type")
-        if record.dir == "client" and event_type == "input_audio_buffer.append":
-            self._user_chunk(record, now)
-        elif record.dir == "server" and event_type == "response.output_audio.delta":
-            self._assistant_chunk(record, now)
+        try:
+            if record.dir == "client" and event_type == "input_audio_buffer.append":
+                self._user_chunk(record, now)
+            elif record.dir == "server" and event_type == "response.output_audio.delta":
+                self._assistant_chunk(record, now)
+            elif record.dir == "http":
+                self._http_piece(self._http.feed(record), now)
+        except pcm.PcmError:
+            # One bad payload (a corrupt line, a hand-edited log) costs that chunk, not the file.
+            self.stats.bad_audio.add(record.line)
         if now - self._lag - self._base >= self._flush_step:
             self._flush_to(now - self._lag)
 
@@ -118,6 +141,20 @@ class StereoWavRenderer:
             self.stats.missing_audio_bytes += n
             return self._np.zeros(n // pcm.SAMPLE_WIDTH, "<i2")
         return self._np.frombuffer(data, "<i2")
+
+    def _http_piece(self, piece: ReplyAudio | None, now: int) -> None:
+        """A reply of audio chat completions: played like a delta, never cut (no barge-in)."""
+        self.stats.skipped_replies = self._http.skipped
+        if piece is None:
+            return
+        if piece.pcm is None:
+            self.stats.missing_audio_bytes += piece.missing_bytes
+            samples = self._np.zeros(piece.missing_bytes // pcm.SAMPLE_WIDTH, "<i2")
+        else:
+            samples = self._np.frombuffer(piece.pcm, "<i2")
+        if len(samples):
+            self.stats.assistant_samples += len(samples)
+            self._place(RIGHT, max(now, self._channel_end[RIGHT]), samples)
 
     def _user_chunk(self, record: LogRecord, now: int) -> None:
         samples = self._samples(record)

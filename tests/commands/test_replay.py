@@ -79,6 +79,7 @@ async def test_summary_and_json(chat: ChatRecording) -> None:
     ]
     assert [t["total_tokens"] for t in data["turns"]] == usage
     assert data["bad_lines"] == 0
+    assert "completions" not in data  # a realtime log's document is as it was
 
 
 async def test_wav_assistant_channel_equals_audio_received(

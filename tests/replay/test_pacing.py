@@ -50,3 +50,18 @@ async def test_pacer_catches_up_when_behind_and_max_never_sleeps() -> None:
     for t in range(1000):
         await fast.wait_for(float(t))
     assert fake.slept == []
+
+
+@pytest.mark.parametrize("speed", [1.0, 4.0])
+async def test_corrupt_or_long_gaps_are_shortened(speed: float) -> None:
+    from realtime_console.replay.pacing import MAX_GAP_S
+
+    fake = FakeTime()
+    pacer = Pacer(speed, clock=fake.clock, sleep=fake.sleep)
+    times = [0.0, 1e308, 1.0, -5.0, 2.0, 1e9 + 2, float("nan"), 1e9 + 3.0, 1e9 + 3.5]
+    shortened = [await pacer.wait_for(t) for t in times]
+    # 1e308: shortened; back to 1.0 and to -5: no wait; 7 s: shortened; the 1e9 s jump:
+    # shortened; NaN: untimed; then the recorded spacing again.
+    assert fake.slept == [round(s / speed, 6) for s in (MAX_GAP_S, MAX_GAP_S, MAX_GAP_S, 1.0, 0.5)]
+    assert shortened == [None, 1e308, None, None, 7.0, 1e9, None, None, None]
+    assert pacer.shortened == 3

@@ -69,3 +69,23 @@ async def test_typed_user_turns_and_event_lines(tmp_path: Path) -> None:
         "response.output_text.delta",
         "response.done",
     ]
+
+
+async def test_chat_completions_reply_audio_plays(tmp_path: Path) -> None:
+    from tests.replay.completions_log import STDOUT, write_completions_log
+
+    log = write_completions_log(tmp_path / "chat.jsonl")
+    rig = speaker_rig()
+    out = io.StringIO()
+    player = ReplayPlayer(PlainView(out=out, err=io.StringIO()), playback=Playback(rig.speaker))
+    for record in read_log(log.path):
+        await player.feed(record)
+        rig.stream.advance(100)
+    rig.stream.advance(5000)
+    rig.speaker.close()
+    played = samples(rig.stream.recorded_bytes())
+    heard = played[played != 0].tobytes()
+    expected = b"".join(audio for _, audio in [*log.pieces, log.wav_reply])
+    # The stream's pieces and the whole wav reply, in order (the mp3 reply is not decodable).
+    assert heard == samples(expected)[samples(expected) != 0].tobytes()
+    assert out.getvalue().splitlines() == STDOUT and player.bad_audio.count == 0
