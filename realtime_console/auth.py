@@ -11,9 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from realtime_console.errors import AuthError, CredentialError
 from realtime_console.redact import Redactor
+
+if TYPE_CHECKING:
+    from realtime_console.config import ConnectionSettings
 
 ENTRA_SCOPE = "https://cognitiveservices.azure.com/.default"
 
@@ -65,6 +69,19 @@ def resolve_credential(
         return Credential(key, "Azure API key (AZURE_OPENAI_API_KEY)")
     provider_fn, close = entra_token_provider(redactor, token_timeout_s)
     return Credential(provider_fn, "Microsoft Entra ID (DefaultAzureCredential)", close)
+
+
+def credential_for(
+    connection: ConnectionSettings, *, env: Mapping[str, str], redactor: Redactor
+) -> Credential:
+    """The credential the connection settings ask for (realtime and chat completions alike)."""
+    return resolve_credential(
+        provider=connection.provider,
+        auth=connection.auth,
+        env=env,
+        redactor=redactor,
+        token_timeout_s=connection.token_timeout_s,
+    )
 
 
 def entra_token_provider(

@@ -1,4 +1,5 @@
-"""``chat``: typed text in, spoken and transcribed reply out (seed 003's flow, made usable).
+"""``chat``: typed text in, spoken and transcribed reply out (the realtime quickstart's flow,
+made usable).
 
 One turn per line. The next prompt appears when the reply is complete and, with playback on,
 has been heard. Server ``error`` events are shown and the session goes on.

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from realtime_console import __version__
-from realtime_console.auth import NO_CREDENTIALS, Credential, resolve_credential
+from realtime_console.auth import NO_CREDENTIALS, Credential, credential_for
 from realtime_console.connection import (
     LinkSlot,
     RealtimeLink,
@@ -153,13 +153,7 @@ async def _remote_target(
     conn = settings.connection
     if conn.provider == "azure" and not conn.endpoint:
         raise AuthError(NO_CREDENTIALS)
-    credential = resolve_credential(
-        provider=conn.provider,
-        auth=conn.auth,
-        env=env,
-        redactor=redactor,
-        token_timeout_s=conn.token_timeout_s,
-    )
+    credential = credential_for(conn, env=env, redactor=redactor)
     try:
         if conn.provider == "azure":
             assert conn.endpoint is not None
@@ -188,6 +182,7 @@ async def _recorded_target(
     redactor: Redactor,
     session_config: dict[str, Any],
     log_path: str | os.PathLike[str] | None,
+    on_log_error: Callable[[str], None] | None = None,
 ) -> AsyncIterator[tuple[Target, Credential, EventLogWriter | None]]:
     """Resolve the target and open the event log (when ``log_path``); its header records
     ``session_config``: the session this run asks for."""
@@ -206,6 +201,7 @@ async def _recorded_target(
                     program_version=__version__,
                     redactor=redactor,
                     audio=settings.log.audio,
+                    on_error=on_log_error,
                 )
             )
         yield target, credential, event_log
@@ -223,7 +219,12 @@ async def open_recorded_link(
 ) -> AsyncIterator[tuple[RealtimeLink, EventLogWriter | None]]:
     """Resolve the target, open the event log (when ``log_path``) and connect (no reconnects)."""
     async with _recorded_target(
-        settings, env=env, redactor=redactor, session_config=session_config, log_path=log_path
+        settings,
+        env=env,
+        redactor=redactor,
+        session_config=session_config,
+        log_path=log_path,
+        on_log_error=view.notice,
     ) as (target, credential, event_log):
         async with open_link(
             target,
@@ -256,6 +257,7 @@ async def open_session(
         redactor=redactor,
         session_config=session_config,
         log_path=settings.log.events,
+        on_log_error=view.notice,
     ) as (target, credential, event_log):
         slot = LinkSlot(
             target,
