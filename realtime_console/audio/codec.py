@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, get_args
 
-from realtime_console.config import AudioFormat  # one list: completions.format's choices
+from realtime_console.audio.formats import AudioFormat  # one list: completions.format too
 from realtime_console.protocol import pcm
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any
 
-from realtime_console.config import AudioFormat
+from realtime_console.audio.formats import AUDIO_FORMATS
 from realtime_console.errors import ConfigError
 from realtime_console.redact import Redactor
 
@@ -115,7 +115,7 @@ def _reply_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--voice", metavar="V", help="assistant voice (alloy, ash, coral, echo, …)")
     parser.add_argument(
         "--format",
-        choices=get_args(AudioFormat),
+        choices=AUDIO_FORMATS,
         help="reply audio format when OUT's extension does not say (default: completions.format)",
     )
     parser.add_argument("--instructions", metavar="T", help="a system message for the model")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from realtime_console.config import AudioFormat
+from realtime_console.audio.formats import AudioFormat
 from realtime_console.errors import ConfigError, ConsoleError
 from realtime_console.protocol import pcm
 from realtime_console.redact import Redactor, process_redactor

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from realtime_console.config import AudioFormat
+from realtime_console.audio.formats import AudioFormat
 
 Modality = Literal["text", "audio"]
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from realtime_console.audio.formats import AudioFormat
 from realtime_console.completions.output import (
     EXTENSION,
     Lines,
@@ -26,7 +27,6 @@ from realtime_console.completions.output import (
     one_line,
     prepare_save_dir,
 )
-from realtime_console.config import AudioFormat
 from realtime_console.errors import ConfigError, ConsoleError
 from realtime_console.modes.audio_say import complete_spoken, save_reply
 from realtime_console.redact import Redactor

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from realtime_console.audio.formats import AudioFormat
 from realtime_console.completions.output import (
     Lines,
     OutputFile,
@@ -24,7 +25,6 @@ from realtime_console.completions.output import (
     write_file,
 )
 from realtime_console.completions.types import AudioReply, AudioRequest
-from realtime_console.config import AudioFormat
 from realtime_console.errors import ConsoleError
 from realtime_console.protocol import pcm
 from realtime_console.redact import Redactor

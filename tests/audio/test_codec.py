@@ -20,7 +20,7 @@ import numpy.typing as npt
 import pytest
 
 from realtime_console import config
-from realtime_console.audio import codec
+from realtime_console.audio import codec, formats
 from realtime_console.audio.codec import AudioFormat, CodecError
 
 RATE = 24_000
@@ -195,7 +195,11 @@ def strip_id3(mp3: bytes) -> bytes:
 
 
 def test_formats_are_configs_formats() -> None:
-    assert codec.OUTPUT_FORMATS == get_args(config.AudioFormat)
+    # Every format the codec writes is one completions.format accepts, and the list is one list.
+    assert codec.OUTPUT_FORMATS == get_args(formats.AudioFormat)
+    for fmt in codec.OUTPUT_FORMATS:
+        overrides = {"completions.format": fmt}
+        assert config.load_settings(env={}, overrides=overrides).completions.format == fmt
     assert set(codec.EXTENSIONS.values()) == set(codec.OUTPUT_FORMATS)
 
 
