@@ -1,7 +1,8 @@
 """Jitter buffer between the event loop (writer) and the audio device thread (reader).
 
-The Realtime API streams assistant audio in bursts, often much faster than real time, so this
-buffer's bound is a safety limit, not a latency control. It keeps:
+The Realtime API streams assistant audio in bursts, often much faster than real time: a whole
+reply can arrive while its first seconds play, so the buffer must hold what a reply needs and its
+bound is a memory limit, not a latency control (see ``DEFAULT_MAX_BUFFER_MS``). It keeps:
 
 * the PCM16 chunks, each tagged with ``(response_id, item_id)`` and its offset in the item;
 * a prebuffer: playback starts (and restarts after an underrun) only once ``prebuffer_ms`` is
@@ -17,9 +18,16 @@ counters and is held only for O(1) work or the copy of one block; the writer-onl
 of refused responses) is not locked at all.
 
 Overflow policy: a chunk that would take the buffer past ``max_buffer_ms`` is refused whole (and
-counted). Dropping the oldest audio instead would silently skip part of an item that is already
-playing; refusing the newest keeps every queued sample contiguous, and because each chunk carries
-its offset in the item the played-position clock stays true even across a refused chunk.
+counted, in total and per response, so the speaker can say what was lost). Dropping the oldest
+audio instead would silently skip part of an item that is already playing; refusing the newest
+keeps every queued sample contiguous, and because each chunk carries its offset in the item the
+played-position clock stays true even across a refused chunk.
+
+Memory: the bound counts samples, so queued memory is that many PCM16 bytes plus a header per
+chunk (about 460 bytes: the chunk, its memoryview, the bytes object, the deque slot). A peer that
+sent one-sample deltas would make the headers 200 times the audio; small chunks are therefore
+merged into the queued chunk before them (``_MERGE_BELOW_BYTES``), which keeps the headers under
+a tenth of the audio whatever the delta size.
 """
 
 from __future__ import annotations
@@ -31,6 +39,14 @@ from dataclasses import dataclass
 from realtime_console.protocol.pcm import SAMPLE_WIDTH, ms_to_samples
 
 _MAX_REMEMBERED_DROPS = 256  # cancelled responses remembered to refuse their late deltas
+DEFAULT_MAX_BUFFER_MS = 600_000.0
+"""10 minutes: 28.8 MB of 24 kHz PCM16. The service streams a reply faster than it plays, so the
+whole reply may be queued at once; this covers any reply a realtime model gives (output is
+bounded by tokens, far below this) while still bounding memory against a runaway peer."""
+_MERGE_BELOW_BYTES = 4800
+"""A chunk under 100 ms is merged with the next contiguous chunk of the same item until it
+reaches this size: each merge is one copy of under 10 kB (small beside parsing the JSON event
+that brought the delta) and keeps per-chunk overhead (~460 bytes) under 10% of the audio."""
 _MAX_ITEM_CLOCKS = 256
 """Items whose clocks are kept, the newest: the server names the items, one could be new with
 every chunk. Only recent items are ever asked about (the one playing, the one just cut);
@@ -44,7 +60,7 @@ class JitterStats:
     underruns: int  # times playback ran dry while a response was still streaming
     underrun_samples: int  # silence inserted mid-stream because of those underruns
     overflows: int  # chunks refused because they would exceed max_buffer_ms
-    overflow_samples: int
+    overflow_samples: int  # audio lost that way: the reply had it, the listener never heard it
     late_chunks: int  # chunks refused because their response was interrupted or dropped
     buffered_samples: int
     max_buffered_samples: int  # high-water mark, never above the bound
@@ -85,7 +101,7 @@ class JitterBuffer:
         self,
         *,
         prebuffer_ms: float = 120.0,
-        max_buffer_ms: float = 300_000.0,
+        max_buffer_ms: float = DEFAULT_MAX_BUFFER_MS,
         sample_rate: int = 24_000,
     ) -> None:
         if prebuffer_ms < 0 or max_buffer_ms <= 0 or prebuffer_ms > max_buffer_ms:
@@ -106,6 +122,8 @@ class JitterBuffer:
         self._current: _ItemClock | None = None  # item at the head of the queue / last played
         self._clocks: dict[str, _ItemClock] = {}
         self._dropped: dict[str, None] = {}  # writer-only: ordered set of refused responses
+        # Writer-only: samples refused by overflow per response, until someone takes the count.
+        self._overflowed: dict[str, int] = {}
         self._silence = bytes(0)
         self._underruns = 0
         self._underrun_samples = 0
@@ -135,19 +153,45 @@ class JitterBuffer:
         clock.received += samples
         if samples == 0:
             return True
-        chunk = _Chunk(memoryview(pcm).cast("B"), clock, offset)
+        tail: _Chunk | None = None
         with self._lock:
             self._open_response = response_id
-            if self._buffered + samples > self._max:
+            refused = self._buffered + samples > self._max
+            if refused:
                 self._overflows += 1
                 self._overflow_samples += samples
-                return False
-            self._chunks.append(chunk)
+            elif self._chunks:
+                tail = self._chunks[-1]
+        if refused:
+            self._count_overflow(response_id, samples)
+            return False
+        merged = self._merged_with(tail, pcm, clock, offset)
+        with self._lock:
+            if (
+                merged is not None
+                and tail is not None
+                and self._chunks
+                and self._chunks[-1] is tail
+            ):
+                # The reader may have moved ``tail.pos`` meanwhile; the merged data starts with
+                # the same bytes, so that position is still right.
+                tail.data = merged
+            else:  # nothing to merge with, or the reader has finished the tail since
+                self._chunks.append(_Chunk(memoryview(pcm).cast("B"), clock, offset))
             self._buffered += samples
             self._high_water = max(self._high_water, self._buffered)
             if self._current is None or not self._playing:
                 self._current = self._chunks[0].clock
         return True
+
+    def take_overflow(self, response_id: str) -> int:
+        """Samples of this response refused by overflow since last asked (then forgotten)."""
+        return self._overflowed.pop(response_id, 0)
+
+    def take_all_overflows(self) -> dict[str, int]:
+        """Every response's refused samples not yet taken, oldest first (then forgotten)."""
+        taken, self._overflowed = self._overflowed, {}
+        return taken
 
     def end_response(self, response_id: str) -> None:
         """No more audio will come for this response: play out what is queued, no prebuffer."""
@@ -369,6 +413,31 @@ class JitterBuffer:
         if tail:
             self._fade_left = self._fade_len = tail
         return kept
+
+    @staticmethod
+    def _merged_with(
+        tail: _Chunk | None, pcm: bytes, clock: _ItemClock, offset: int
+    ) -> memoryview | None:
+        """The tail's data with ``pcm`` appended, if both are small and ``pcm`` continues it
+        (same item and response, no gap); else None. Unlocked: only the writer replaces a
+        chunk's data, and the reader never changes it."""
+        if (
+            tail is None
+            or len(pcm) >= _MERGE_BELOW_BYTES
+            or len(tail.data) >= _MERGE_BELOW_BYTES
+            or tail.clock is not clock
+            or tail.response_id != clock.response_id
+            or tail.offset + len(tail.data) // SAMPLE_WIDTH != offset
+        ):
+            return None
+        return memoryview(bytes(tail.data) + pcm).cast("B")
+
+    def _count_overflow(self, response_id: str, samples: int) -> None:
+        self._overflowed[response_id] = self._overflowed.get(response_id, 0) + samples
+        if len(self._overflowed) > _MAX_REMEMBERED_DROPS:
+            # Only a peer that never ends its responses gets here; the totals in ``stats``
+            # still count every refused sample.
+            del self._overflowed[next(iter(self._overflowed))]
 
     def _remember_dropped(self, response_id: str) -> None:
         self._dropped[response_id] = None

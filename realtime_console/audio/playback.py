@@ -24,8 +24,12 @@ NO_OUTPUT = (
 
 
 class Playback:
-    def __init__(self, speaker: Speaker) -> None:
+    def __init__(self, speaker: Speaker, on_drop: Callable[[str], None] | None = None) -> None:
+        """``on_drop`` (if given) replaces the speaker's: one line per reply that lost audio
+        to a full buffer, e.g. ``playback buffer full: dropped 2.4 s of reply resp_…``."""
         self.speaker = speaker
+        if on_drop is not None:
+            speaker.on_drop = on_drop
 
     def audio(self, response_id: str, item_id: str, pcm16: bytes) -> None:
         self.speaker.enqueue(pcm16, response_id, item_id)
@@ -56,6 +60,7 @@ def open_playback(settings: AudioSettings, notice: Callable[[str], None]) -> Pla
         block_ms=settings.block_ms,
         prebuffer_ms=settings.prebuffer_ms,
         max_buffer_ms=settings.max_buffer_ms,
+        on_drop=notice,  # audio the buffer could not hold is said, never silently lost
     )
     try:
         speaker.start()

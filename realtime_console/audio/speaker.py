@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from realtime_console.audio import devices
-from realtime_console.audio.jitter import JitterBuffer, JitterStats
+from realtime_console.audio.jitter import DEFAULT_MAX_BUFFER_MS, JitterBuffer, JitterStats
 from realtime_console.errors import AudioDeviceError
 from realtime_console.protocol.pcm import CHANNELS, SAMPLE_RATE, ms_to_samples, samples_to_ms
 
@@ -60,6 +60,11 @@ class SpeakerStats:
     def overflows(self) -> int:
         return self.buffer.overflows
 
+    @property
+    def dropped_ms(self) -> float:
+        """Reply audio refused because the buffer was full: received, never played."""
+        return samples_to_ms(self.buffer.overflow_samples)
+
 
 def open_sounddevice_stream(**kwargs: Any) -> OutputStreamLike:
     """The default stream factory: a real ``sounddevice.OutputStream``.
@@ -73,8 +78,23 @@ def open_sounddevice_stream(**kwargs: Any) -> OutputStreamLike:
     return stream
 
 
+DropNotice = Callable[[str], None]
+
+
+def drop_notice(response_id: str, samples: int) -> str:
+    """The one line that says a reply lost audio to a full buffer."""
+    ms = samples_to_ms(samples)
+    amount = f"{ms / 1000:.1f} s" if ms >= 1000 else f"{ms:.0f} ms"
+    return f"playback buffer full: dropped {amount} of reply {response_id}"
+
+
 class Speaker:
-    """Plays assistant audio; tracks what the listener heard; cuts it on barge-in."""
+    """Plays assistant audio; tracks what the listener heard; cuts it on barge-in.
+
+    Audio refused because the buffer is full is never dropped silently: it is counted in
+    ``stats`` and, once the response is over (ended, dropped, interrupted, or the speaker
+    closed), ``on_drop`` gets one line per response saying how much was lost.
+    """
 
     def __init__(
         self,
@@ -82,11 +102,12 @@ class Speaker:
         device: int | str | None = None,
         block_ms: float = 20.0,
         prebuffer_ms: float = 120.0,
-        max_buffer_ms: float = 300_000.0,
+        max_buffer_ms: float = DEFAULT_MAX_BUFFER_MS,
         # 5 ms (120 samples) removes the click of a hard cut; longer only delays the silence.
         fade_ms: float = 5.0,
         latency: float | str | None = None,
         stream_factory: StreamFactory | None = None,
+        on_drop: DropNotice | None = None,
     ) -> None:
         if block_ms <= 0:
             raise ValueError("block_ms must be positive")
@@ -105,6 +126,7 @@ class Speaker:
         self._output_underflows = 0
         self._output_overflows = 0
         self._priming_outputs = 0
+        self.on_drop = on_drop  # called on the event loop thread, never the audio thread
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -155,6 +177,7 @@ class Speaker:
             finally:
                 stream.close()
         self._resolve_drains(force=True)
+        self._report_drops(self._buffer.take_all_overflows())
 
     def __enter__(self) -> Speaker:
         self.start()
@@ -181,10 +204,12 @@ class Speaker:
     def end_response(self, response_id: str) -> None:
         """The response sent its last audio: play out the rest without waiting to prebuffer."""
         self._buffer.end_response(response_id)
+        self._report_drops({response_id: self._buffer.take_overflow(response_id)})
 
     def drop_response(self, response_id: str) -> None:
         """Discard a cancelled response's queued audio (faded if audible) and its late deltas."""
         self._buffer.drop_response(response_id, self._fade_ms)
+        self._report_drops({response_id: self._buffer.take_overflow(response_id)})
 
     def interrupt(self) -> PlaybackPosition | None:
         """Barge-in: fade out within one block, drop everything queued, refuse late deltas.
@@ -195,6 +220,7 @@ class Speaker:
         current = self._buffer.current_item
         position = None if current is None else self.position(*current)
         self._buffer.interrupt(self._fade_ms)
+        self._report_drops(self._buffer.take_all_overflows())
         return position
 
     async def drain(self) -> None:
@@ -295,6 +321,13 @@ class Speaker:
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
+
+    def _report_drops(self, dropped: dict[str, int]) -> None:
+        if self.on_drop is None:
+            return
+        for response_id, samples in dropped.items():
+            if samples:
+                self.on_drop(drop_notice(response_id, samples))
 
     def _device_error(self, exc: Exception) -> AudioDeviceError:
         which = "default" if self._device is None else repr(self._device)

@@ -57,6 +57,13 @@ def register(commands: Any) -> None:
         help="chat completions: seconds a reply's audio id can be referred to (default 3600)",
     )
     parser.add_argument(
+        "--max-sessions",
+        metavar="N",
+        type=int,
+        default=None,
+        help="Realtime sessions open at once; more are refused with HTTP 503 (default 100)",
+    )
+    parser.add_argument(
         "--voice-engine",
         choices=("auto", "espeak", "synthetic"),
         default="auto",
@@ -74,6 +81,7 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
     from realtime_console.server.faults import FaultPlan
     from realtime_console.server.options import (
         DEFAULT_AUDIO_TTL_S,
+        DEFAULT_MAX_SESSIONS,
         DEFAULT_REALTIME_FACTOR,
         ServerOptions,
     )
@@ -91,6 +99,9 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
     ttl = DEFAULT_AUDIO_TTL_S if args.audio_ttl_s is None else args.audio_ttl_s
     if not (math.isfinite(ttl) and ttl > 0):
         raise ConfigError(f"--audio-ttl-s: must be a number of seconds > 0, got {args.audio_ttl_s}")
+    max_sessions = DEFAULT_MAX_SESSIONS if args.max_sessions is None else args.max_sessions
+    if max_sessions < 1:
+        raise ConfigError(f"--max-sessions: must be a whole number >= 1, got {args.max_sessions}")
     options = ServerOptions(
         host=args.host,
         port=args.port,
@@ -99,6 +110,7 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
         voice_engine=args.voice_engine,
         faults=FaultPlan.parse(args.faults),
         audio_ttl_s=ttl,
+        max_sessions=max_sessions,
     )
     if options.faults.active:
         print(f"-- fault injection on: {args.faults}", file=sys.stderr)

@@ -22,6 +22,7 @@ modules that take parsed frames and a clock reading and return plain-dict server
 - ``options``        ``ServerOptions``
 - ``connection``     the aiohttp WebSocket pump that paces the core's plan
 - ``app``            the aiohttp application, routes, auth, ``LocalServer`` and ``serve_forever``
+- ``admission``      connection limit, handshake timeout, session cap (``max_sessions``)
 - ``completions/``   the audio chat-completions HTTP routes: request rules, audio ids with expiry,
                      the deterministic reply, completions and stream chunks
 - ``testing``        checks for tests: every server event against the SDK's types

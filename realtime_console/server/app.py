@@ -5,6 +5,10 @@ Routes: the Realtime WebSocket at ``/v1/realtime`` (OpenAI style), ``/openai/v1/
 completions (HTTP POST) at ``/v1/chat/completions``, ``/openai/v1/chat/completions`` and
 ``/openai/deployments/{deployment}/chat/completions`` (``realtime_console.server.completions``).
 Both kinds share one key check, ``refusal_for``.
+
+Admission (``admission``): at most ``max_connections`` TCP connections (the longest-idle one is
+closed to make room), at most ``max_sessions`` Realtime sessions (503 beyond), and a connection
+must send its whole first request within ``handshake_timeout_s`` of the accept.
 """
 
 from __future__ import annotations
@@ -14,13 +18,19 @@ import contextlib
 import hmac
 import ipaddress
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from types import TracebackType
 
 from aiohttp import WSCloseCode, web
 
 from realtime_console.errors import ConfigError
+from realtime_console.server.admission import (
+    ConnectionLimiter,
+    SessionGate,
+    fitting_limit,
+    overloaded_body,
+)
 from realtime_console.server.completions import MAX_BODY_BYTES, add_routes
 from realtime_console.server.connection import ConnectionPump
 from realtime_console.server.core import SessionCore
@@ -35,12 +45,16 @@ REALTIME_PATHS = ("/v1/realtime", "/openai/v1/realtime", "/openai/realtime")
 
 OPTIONS_KEY = web.AppKey("options", ServerOptions)
 CONNECTIONS_KEY = web.AppKey("connections", set[web.WebSocketResponse])
+LISTEN_BACKLOG = 128  # what aiohttp's TCPSite uses; admission.FD_RESERVE allows for it
 
 
 @dataclass
 class _ServerState:
     synthesizer: SpeechSynthesizer
+    sessions: SessionGate
     handshakes: int = 0  # WebSocket handshakes that passed auth, for refuse= and fault seeds
+    # Set by LocalServer once it listens; an app served some other way has no connection limit.
+    limiter: ConnectionLimiter | None = field(default=None)
 
 
 STATE_KEY = web.AppKey("state", _ServerState)
@@ -49,9 +63,12 @@ STATE_KEY = web.AppKey("state", _ServerState)
 def create_app(options: ServerOptions) -> web.Application:
     """Raises ``ConfigError`` if the options ask for something unavailable (eSpeak NG)."""
     # client_max_size bounds the chat-completions bodies (the WebSocket's frames have their own).
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_mark_busy])
     app[OPTIONS_KEY] = options
-    state = _ServerState(synthesizer=synthesizer_for(options.voice_engine))
+    state = _ServerState(
+        synthesizer=synthesizer_for(options.voice_engine),
+        sessions=SessionGate(options.max_sessions),
+    )
     app[STATE_KEY] = state
     app[CONNECTIONS_KEY] = set()
     for path in REALTIME_PATHS:
@@ -59,6 +76,19 @@ def create_app(options: ServerOptions) -> web.Application:
     add_routes(app, options=options, synthesizer=state.synthesizer, authorize=refusal_for)
     app.on_shutdown.append(_close_connections)
     return app
+
+
+@web.middleware
+async def _mark_busy(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """A connection with a request in progress (a WebSocket session is one long request) is
+    never the one closed to make room for a newcomer."""
+    limiter = request.app[STATE_KEY].limiter
+    if limiter is None:
+        return await handler(request)
+    with limiter.busy(request.transport):
+        return await handler(request)
 
 
 def presented_keys(request: web.Request) -> list[str]:
@@ -108,9 +138,30 @@ async def realtime_endpoint(request: web.Request) -> web.StreamResponse:
         return _refusal(
             503, "The server is overloaded (injected fault); try again.", "server_overloaded"
         )
+    if not state.sessions.try_enter():
+        return web.Response(
+            status=503,
+            body=overloaded_body(f"local server: all {options.max_sessions} sessions in use"),
+            content_type="application/json",
+        )
+    try:
+        return await _run_session(request, ws, number)
+    finally:
+        state.sessions.leave()
+
+
+async def _run_session(
+    request: web.Request, ws: web.WebSocketResponse, number: int
+) -> web.WebSocketResponse:
+    options = request.app[OPTIONS_KEY]
     # OpenAI names the model; Azure names the deployment (and may add api-version, ignored).
     model = request.query.get("model") or request.query.get("deployment") or options.model
-    core = SessionCore(model=model, pacing=options.pacing, synthesizer=state.synthesizer)
+    core = SessionCore(
+        model=model,
+        pacing=options.pacing,
+        synthesizer=request.app[STATE_KEY].synthesizer,
+        max_context_bytes=options.max_context_bytes,
+    )
     faults = FaultInjector(options.faults, number) if options.faults.active else None
     await ws.prepare(request)
     connections = request.app[CONNECTIONS_KEY]
@@ -156,6 +207,8 @@ class LocalServer:
     def __init__(self, options: ServerOptions) -> None:
         self.options = options
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
+        self._limiter: ConnectionLimiter | None = None
         self._port: int | None = None
 
     async def start(self) -> None:
@@ -166,25 +219,61 @@ class LocalServer:
                 "local server binds %s: anyone who can reach it and knows the key can use it",
                 self.options.host,
             )
-        runner = web.AppRunner(create_app(self.options), access_log=None, shutdown_timeout=5.0)
+        app = create_app(self.options)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            shutdown_timeout=5.0,
+            # Idle HTTP keep-alive ends after as long as a handshake may take (aiohttp's default
+            # is an hour). A session is one long request: this timer never cuts it.
+            keepalive_timeout=self.options.handshake_timeout_s,
+        )
         await runner.setup()
-        site = web.TCPSite(runner, self.options.host, self.options.port)
+        assert runner.server is not None  # set by setup()
+        limit = fitting_limit(self.options.max_connections)
+        if limit < self.options.max_connections:
+            log.info(
+                "local server: at most %d connections (max_connections %d does not fit the "
+                "file-descriptor limit)",
+                limit,
+                self.options.max_connections,
+            )
+        limiter = ConnectionLimiter(runner.server, limit, self.options.handshake_timeout_s)
         try:
-            await site.start()
+            # Instead of aiohttp's TCPSite, whose protocol factory cannot be wrapped: the same
+            # create_server call with the limiter in front of aiohttp's factory.
+            listener = await asyncio.get_running_loop().create_server(
+                limiter, self.options.host, self.options.port, backlog=LISTEN_BACKLOG
+            )
         except OSError as exc:
             await runner.cleanup()
             raise ListenError(
                 f"local server cannot listen on {self.options.host}:{self.options.port}: "
                 f"{exc.strerror or exc}"
             ) from exc
-        self._runner = runner
-        self._port = int(runner.addresses[0][1])
+        app[STATE_KEY].limiter = limiter
+        self._runner, self._listener, self._limiter = runner, listener, limiter
+        self._port = int(listener.sockets[0].getsockname()[1])
         log.info("local realtime server listening on %s", self.http_url())
 
     async def stop(self) -> None:
         runner, self._runner = self._runner, None
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()  # no new connections; the open ones are closed by the runner
         if runner is not None:
             await runner.cleanup()
+        if listener is not None:
+            # Python 3.12+ waits here for every connection to go; the runner has closed them
+            # all, but a peer that never reads must not hold up the shutdown.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(listener.wait_closed(), 1.0)
+        self._limiter = None
+
+    @property
+    def open_connections(self) -> int:
+        """TCP connections open now (0 when stopped); for tests and diagnostics."""
+        return self._limiter.open_connections if self._limiter is not None else 0
 
     async def __aenter__(self) -> LocalServer:
         await self.start()

@@ -16,6 +16,7 @@ its work synchronously, so the adapter needs no locks; every emitted event gets 
 from __future__ import annotations
 
 import copy
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ from openai.types.realtime import (
 from realtime_console.protocol.pcm import b64_decoded_len, bytes_to_ms, ms_to_samples
 from realtime_console.server import reply, transcription
 from realtime_console.server.audio_buffer import InputAudioBuffer
-from realtime_console.server.conversation import Conversation
+from realtime_console.server.conversation import MAX_CONTEXT_BYTES, Conversation
 from realtime_console.server.ids import IdFactory
 from realtime_console.server.response import (
     CancelReason,
@@ -79,6 +80,8 @@ from realtime_console.server.voice import SpeechSynthesizer, SyntheticVoice
 
 JsonObject = dict[str, Any]
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class _ActiveResponse:
@@ -98,6 +101,7 @@ class SessionCore:
         synthesizer: SpeechSynthesizer | None = None,
         ids: IdFactory | None = None,
         wall_time: float | None = None,
+        max_context_bytes: int = MAX_CONTEXT_BYTES,
     ) -> None:
         self._ids = ids or IdFactory()
         self._pacing = pacing or Pacing()
@@ -109,7 +113,8 @@ class SessionCore:
             model=model,
             expires_at=created + SESSION_LIFETIME_S,
         )
-        self.conversation = Conversation()
+        self.conversation = Conversation(max_bytes=max_context_bytes)
+        self._context_full_logged = False
         self.conversation_id = self._ids.new("conv")
         self.input_audio = InputAudioBuffer()
         self._active: _ActiveResponse | None = None
@@ -183,7 +188,19 @@ class SessionCore:
         item.setdefault("id", self._ids.new("item"))
         item.setdefault("object", "realtime.item")
         item.setdefault("status", "completed")
-        previous = self.conversation.add(item, event.get("previous_item_id"))
+        try:
+            previous = self.conversation.add(item, event.get("previous_item_id"))
+        except ServiceError as error:
+            if error.code == "context_length_exceeded" and not self._context_full_logged:
+                self._context_full_logged = True  # once per session: the client may keep trying
+                log.warning(
+                    "local server: session %s holds %d bytes of conversation items "
+                    "(max_context_bytes %d); refusing more",
+                    self.session["id"],
+                    self.conversation.total_bytes,
+                    self.conversation.max_bytes,
+                )
+            raise
         audio = [p["audio"] for p in item.get("content") or () if isinstance(p.get("audio"), str)]
         if audio:
             self._audio_ms[item["id"]] = sum(bytes_to_ms(b64_decoded_len(a)) for a in audio)
@@ -225,6 +242,7 @@ class SessionCore:
             )
         # The service drops the transcript so the context holds nothing the user did not hear.
         content[index]["transcript"] = ""
+        self.conversation.resized(item_id)
         self._audio_ms[item_id] = float(end_ms)
         self._emit(
             {
@@ -320,7 +338,7 @@ class SessionCore:
             "role": "user",
             "content": [{"type": "input_audio", "transcript": None}],
         }
-        previous = self.conversation.add(item)
+        previous = self.conversation.add(item, limit_bytes=False)  # no audio in it: small
         self._audio_ms[item_id] = bytes_to_ms(len(audio))
         self._emit(
             {
@@ -352,6 +370,7 @@ class SessionCore:
         stored = self.conversation.get(item["id"])
         if stored is not None:
             stored["content"][0]["transcript"] = text  # what later replies quote
+            self.conversation.resized(item["id"])
         self._emit(
             {
                 "type": "conversation.item.input_audio_transcription.completed",
@@ -420,7 +439,9 @@ class SessionCore:
             input_text=instructions + "".join(item_text(item) for item in context),
             input_audio_ms=sum(self._audio_ms.get(str(item.get("id")), 0.0) for item in context),
         )
-        previous = self.conversation.add(stream.item("in_progress")) if in_conversation else None
+        # Counted, never refused: the response has begun (its text is bounded by the reply).
+        reply_item = stream.item("in_progress")
+        previous = self.conversation.add(reply_item, limit_bytes=False) if in_conversation else None
         for opening in stream.opening_events(previous):
             self._emit(opening)
         self.handle_timer(now)  # with no pacing, the whole response is due already

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from realtime_console.errors import ConfigError
+from realtime_console.server.conversation import MAX_CONTEXT_BYTES
 from realtime_console.server.faults import FaultPlan
 from realtime_console.server.response import Pacing
 
@@ -18,6 +19,18 @@ DEFAULT_REALTIME_FACTOR = 4.0
 DEFAULT_CHUNK_MS = 200
 DEFAULT_MAX_MSG_SIZE = 16 * 1024 * 1024  # a 15 MiB append (the service's limit) plus framing
 DEFAULT_AUDIO_TTL_S = 3600.0  # the service keeps reply audio for multi-turn use about an hour
+# Concurrent Realtime sessions. The development machine serves 20 streaming sessions with a
+# fifth of a core (docs/local-server.md, Performance); 100 leaves room for idle or text-only
+# sessions while keeping one server's memory and CPU bounded.
+DEFAULT_MAX_SESSIONS = 100
+# Open TCP connections of every kind (sessions, HTTP requests, handshakes in progress). Above
+# the session cap, so handshakes and chat completions still get in when the sessions are full;
+# the server lowers it further to fit the process's file-descriptor limit.
+DEFAULT_MAX_CONNECTIONS = 512
+# From accepting a connection to having its whole request (headers) read: a client that has
+# not sent a request line and headers in this time is closed. Real clients send them at once.
+DEFAULT_HANDSHAKE_TIMEOUT_S = 10.0
+DEFAULT_MAX_CONTEXT_BYTES = MAX_CONTEXT_BYTES  # 32 MiB; why, in conversation.py
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +52,15 @@ class ServerOptions:
     faults: FaultPlan = field(default_factory=FaultPlan)  # nothing goes wrong by default
     # Chat completions: how long a reply's audio id can be referred to in a later request.
     audio_ttl_s: float = DEFAULT_AUDIO_TTL_S
+    # Realtime sessions open at once; the next handshake gets HTTP 503 (server_overloaded).
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    # TCP connections open at once: at the limit the longest-idle one (no request in progress)
+    # is closed to make room; if every one is busy the newcomer gets a 503 and is closed.
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    handshake_timeout_s: float = DEFAULT_HANDSHAKE_TIMEOUT_S  # see DEFAULT_HANDSHAKE_TIMEOUT_S
+    # Bytes of JSON a session's conversation items may hold; conversation.item.create beyond it
+    # is an error event (context_length_exceeded) and the session goes on.
+    max_context_bytes: int = DEFAULT_MAX_CONTEXT_BYTES
 
     def __post_init__(self) -> None:
         if not self.api_key:
@@ -62,6 +84,15 @@ class ServerOptions:
             )
         if self.max_msg_size < 1024:
             raise ConfigError(f"local server: max_msg_size too small: {self.max_msg_size}")
+        for name in ("max_sessions", "max_connections", "max_context_bytes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"local server: {name} must be a whole number >= 1, got {value}")
+        if not (math.isfinite(self.handshake_timeout_s) and self.handshake_timeout_s > 0):
+            raise ConfigError(
+                "local server: handshake_timeout_s must be a finite number > 0, "
+                f"got {self.handshake_timeout_s}"
+            )
 
     @property
     def pacing(self) -> Pacing:

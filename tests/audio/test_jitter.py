@@ -276,3 +276,49 @@ def test_clocks_of_a_flood_of_new_items_stay_bounded_and_playback_is_undisturbed
     # Every queued sample still plays, forgotten item or not.
     assert (samples(jb.read(100_000)) == 7).all()
     assert jb.played_samples(items[-1]) == 1 and jb.is_empty
+
+
+def test_tiny_chunks_cost_little_more_memory_than_their_audio() -> None:
+    import tracemalloc
+
+    jb = JitterBuffer(prebuffer_ms=0)
+    pcm = counting_pcm(1, 24_000)  # 1 s as 24,000 one-sample deltas
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for start in range(0, len(pcm), 2):
+            jb.push(pcm[start : start + 2], "r", "i")
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    # Unmerged, each chunk's headers (~460 bytes) would make this ~11 MB for 48 kB of audio.
+    assert held < 1.2 * len(pcm)
+    jb.end_response("r")
+    assert jb.read(24_000) == pcm  # merged, but every sample in order
+    assert jb.played_samples("i") == 24_000 and jb.is_empty
+
+
+def test_merging_never_joins_different_items_or_bridges_a_refused_gap() -> None:
+    jb = JitterBuffer(prebuffer_ms=0, max_buffer_ms=50)  # 1200 samples
+    jb.push(counting_pcm(1, 100), "r", "a")
+    jb.push(counting_pcm(101, 100), "r", "b")
+    assert not jb.push(counting_pcm(201, 1100), "r", "b")  # refused: b's timeline has a gap
+    jb.push(counting_pcm(1301, 100), "r", "b")
+    jb.read(150)
+    assert jb.played_samples("a") == 100 and jb.played_samples("b") == 50
+    out = samples(jb.read(150))
+    assert out[49] == 200 and out[50] == 1301
+    assert jb.played_samples("b") == 1300  # 100 played, 1100 refused, 100 played
+
+
+def test_overflow_is_counted_per_response_until_taken() -> None:
+    jb = JitterBuffer(prebuffer_ms=0, max_buffer_ms=100)  # 2400 samples
+    jb.push(const_pcm(1, 100), "r1", "i1")
+    assert not jb.push(const_pcm(1, 30), "r1", "i1")
+    assert not jb.push(const_pcm(2, 20), "r2", "i2")
+    assert not jb.push(const_pcm(1, 10), "r1", "i1")
+    assert jb.take_overflow("r1") == ms_to_samples(40)
+    assert jb.take_overflow("r1") == 0  # taken once
+    assert jb.take_all_overflows() == {"r2": ms_to_samples(20)}
+    assert jb.take_all_overflows() == {}
+    assert jb.stats.overflow_samples == ms_to_samples(60)  # the total is never forgotten

@@ -11,10 +11,11 @@ import pytest
 
 from realtime_console.audio import devices
 from realtime_console.audio.fakestream import FakeCallbackFlags, FakeOutputStream
+from realtime_console.audio.playback import Playback
 from realtime_console.audio.speaker import Speaker
 from realtime_console.errors import AudioDeviceError
 
-from .helpers import const_pcm, settle, speaker_rig
+from .helpers import Rig, const_pcm, settle, speaker_rig
 
 BLOCK = 480  # the default 20 ms block at 24 kHz
 
@@ -305,3 +306,85 @@ def test_importing_the_audio_layer_loads_neither_sounddevice_nor_numpy() -> None
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=30
     )
     assert result.stdout.strip() == "[]"
+
+
+# ---- replies longer than the buffer's old 30 s bound, and what is said when audio is lost -------
+
+
+def _stream_reply(rig: Rig, seconds: int, *, pace: int, chunk_ms: int = 200) -> bytes:
+    """Enqueue a ``seconds`` reply ``pace`` times faster than real time (one device block of
+    20 ms brings ``pace * 20 ms`` of audio), then end it and play everything out. Chunk ``k``
+    holds the value ``k + 1`` so the output can be matched sample for sample."""
+    per_block = pace * 20 // chunk_ms or 1
+    chunks = [const_pcm(k % 30_000 + 1, chunk_ms) for k in range(seconds * 1000 // chunk_ms)]
+    for start in range(0, len(chunks), per_block):
+        for chunk in chunks[start : start + per_block]:
+            rig.speaker.enqueue(chunk, "resp_long", "item_long")
+        rig.stream.advance()
+    rig.speaker.end_response("resp_long")
+    while rig.speaker.is_playing:
+        rig.stream.advance(50)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("chunk_ms", [200, 20])
+def test_a_60_s_reply_streamed_at_10x_is_played_whole(chunk_ms: int) -> None:
+    notices: list[str] = []
+    rig = speaker_rig(prebuffer_ms=40, on_drop=notices.append)  # default buffer bound
+    sent = _stream_reply(rig, 60, pace=10, chunk_ms=chunk_ms)
+    out = rig.output()
+    played = out[out != 0]
+    assert len(played) == 60 * 24_000
+    assert played.tobytes() == sent
+    stats = rig.speaker.stats
+    assert stats.overflows == 0 and stats.dropped_ms == 0.0 and stats.underruns == 0
+    assert stats.buffer.max_buffered_samples > 50 * 24_000  # it really was held far ahead
+    assert notices == []
+
+
+def test_a_reply_over_the_bound_is_one_notice_and_counted_exactly() -> None:
+    notices: list[str] = []
+    rig = speaker_rig(prebuffer_ms=0, max_buffer_ms=1000, on_drop=notices.append)
+    accepted = [rig.speaker.enqueue(const_pcm(100 + k, 200), "resp_big", "i") for k in range(15)]
+    assert accepted == [True] * 5 + [False] * 10  # 1 s fits, 2 s does not
+    assert notices == []  # not while the reply may still be streaming
+    rig.speaker.end_response("resp_big")
+    assert notices == ["playback buffer full: dropped 2.0 s of reply resp_big"]
+    stats = rig.speaker.stats
+    assert stats.overflows == 10 and stats.buffer.overflow_samples == 48_000
+    assert stats.dropped_ms == 2000.0
+    rig.stream.advance(60)
+    assert np.count_nonzero(rig.output()) == 24_000  # exactly the second that fitted
+    rig.speaker.enqueue(const_pcm(7, 300), "resp_next", "i2")  # a reply that fits: no notice
+    rig.speaker.end_response("resp_next")
+    rig.speaker.end_response("resp_big")  # ending it again says nothing more
+    rig.speaker.close()
+    assert len(notices) == 1
+
+
+@pytest.mark.parametrize("ending", ["drop_response", "interrupt", "close"])
+def test_a_reply_cut_short_still_reports_what_the_buffer_refused(ending: str) -> None:
+    notices: list[str] = []
+    rig = speaker_rig(prebuffer_ms=0, max_buffer_ms=100, on_drop=notices.append)
+    for _ in range(4):
+        rig.speaker.enqueue(const_pcm(9, 40), "resp_cut", "i")  # 80 ms fit, 80 ms refused
+    rig.stream.advance()
+    if ending == "drop_response":
+        rig.speaker.drop_response("resp_cut")
+    elif ending == "interrupt":
+        rig.speaker.interrupt()
+    else:
+        rig.speaker.close()
+    assert notices == ["playback buffer full: dropped 80 ms of reply resp_cut"]
+    rig.speaker.close()
+    assert len(notices) == 1
+
+
+def test_playback_hands_its_notice_to_the_speaker() -> None:
+    notices: list[str] = []
+    rig = speaker_rig(prebuffer_ms=0, max_buffer_ms=100)
+    sink = Playback(rig.speaker, on_drop=notices.append)
+    sink.audio("resp_p", "i", const_pcm(5, 150))
+    sink.response_done("resp_p")
+    assert notices == ["playback buffer full: dropped 150 ms of reply resp_p"]
+    assert rig.speaker.stats.dropped_ms == 150.0

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import resource
 import signal
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
 from openai import AsyncOpenAI, InternalServerError
@@ -20,8 +21,21 @@ from tests.conftest import assert_no_traceback, clean_env, restore_sigint, run_c
 KEY = "serve-test-key-0123456789"
 
 
+def limited_descriptors(nofile: int) -> Callable[[], None]:
+    """``preexec_fn``: Ctrl+C as in a terminal, and at most ``nofile`` open files."""
+
+    def preexec() -> None:
+        restore_sigint()
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, hard))
+
+    return preexec
+
+
 @asynccontextmanager
-async def serving(*flags: str) -> AsyncIterator[tuple[int, list[str]]]:
+async def serving(
+    *flags: str, preexec: Callable[[], None] = restore_sigint
+) -> AsyncIterator[tuple[int, list[str]]]:
     """``serve --port 0`` as a process; yields its port and the stderr lines read so far."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "realtime_console", "serve", "--port", "0", "--api-key", KEY,
@@ -29,7 +43,7 @@ async def serving(*flags: str) -> AsyncIterator[tuple[int, list[str]]]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env=clean_env(),
-        preexec_fn=restore_sigint,
+        preexec_fn=preexec,
     )  # fmt: skip
     assert process.stderr is not None
     lines: list[str] = []
@@ -124,6 +138,8 @@ async def test_serve_speaks_with_espeak_by_default() -> None:
         (["--realtime-factor", "0"], "--realtime-factor: must be > 0"),
         (["--voice-engine", "opera"], "--voice-engine"),
         (["--audio-ttl-s", "0"], "--audio-ttl-s: must be a number of seconds > 0"),
+        (["--max-sessions", "0"], "--max-sessions: must be a whole number >= 1"),
+        (["--max-sessions", "many"], "--max-sessions"),
     ],
 )
 async def test_bad_flags_are_one_line_and_exit_2(flags: list[str], message: str) -> None:
@@ -143,3 +159,42 @@ async def test_non_loopback_bind_warns_and_a_failed_bind_names_the_flags() -> No
         run.stderr
     )
     assert_no_traceback(run)
+
+
+async def test_max_sessions_refuses_the_next_session_with_503() -> None:
+    async with (
+        serving("--max-sessions", "1", "--voice-engine", "synthetic") as (port, _),
+        client(port).realtime.connect(model="m") as first,
+    ):
+        assert json.loads(await asyncio.wait_for(first.recv_bytes(), 5))["type"] == (
+            "session.created"
+        )
+        with pytest.raises(InvalidStatus) as refused:
+            async with client(port).realtime.connect(model="m"):
+                pass
+        assert refused.value.response.status_code == 503
+        assert b"server_overloaded" in (refused.value.response.body or b"")
+
+
+async def test_a_flood_of_idle_connections_at_the_descriptor_limit_keeps_serving() -> None:
+    # 300 descriptors: the server keeps at most 108 connections (192 stay free), so 400 idle
+    # sockets would exhaust it without the limit; asyncio then logs a traceback per accept.
+    async with (
+        serving("--voice-engine", "synthetic", preexec=limited_descriptors(300)) as (port, lines),
+        AsyncExitStack() as stack,
+    ):
+        for _ in range(400):
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            stack.callback(writer.close)
+        async with client(port).realtime.connect(model="m") as connection:
+            assert json.loads(await asyncio.wait_for(connection.recv_bytes(), 5))["type"] == (
+                "session.created"
+            )
+            await connection.response.create()
+            while json.loads(await asyncio.wait_for(connection.recv_bytes(), 5))["type"] != (
+                "response.done"
+            ):
+                pass
+    output = "".join(lines)  # everything the server wrote, to its exit
+    assert "Too many open files" not in output
+    assert output.count("connections open (its limit)") == 1, output

@@ -445,3 +445,30 @@ async def test_speech_during_a_reply_cancels_it_through_the_sdk() -> None:
     done = interrupted[-1]["response"]
     assert done["status"] == "cancelled"
     assert done["status_details"]["reason"] == "turn_detected"
+
+
+async def test_large_items_past_the_context_bound_are_errors_and_the_session_goes_on() -> None:
+    options = ServerOptions(api_key=API_KEY, realtime_factor=math.inf, max_context_bytes=4 << 20)
+    async with LocalServer(options) as bounded, session(bounded) as (connection, events):
+        megabyte = "y" * 1_000_000
+        outcomes = []
+        for n in range(6):
+            await connection.conversation.item.create(
+                item={
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": megabyte}],
+                },
+                event_id=f"big_{n}",
+            )
+            answer = await events.until("conversation.item.done", "error")
+            outcomes.append(answer[-1]["type"])
+        assert outcomes == ["conversation.item.done"] * 4 + ["error"] * 2
+        error = events.events[-1]["error"]
+        assert (error["code"], error["event_id"]) == ("context_length_exceeded", "big_5")
+        await say(connection, "and a short one")  # what still fits is still taken
+        assert (await events.until("conversation.item.done", "error"))[-1]["type"] == (
+            "conversation.item.done"
+        )
+        await connection.response.create()
+        assert (await events.until("response.done"))[-1]["response"]["status"] == "completed"

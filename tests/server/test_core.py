@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from realtime_console.protocol.pcm import encode_b64, ms_to_bytes
+from realtime_console.server.conversation import item_bytes
 from realtime_console.server.core import SessionCore
 from realtime_console.server.ids import IdFactory
 from realtime_console.server.response import Pacing
@@ -634,3 +635,76 @@ def test_no_idle_timeout_unless_configured(core: SessionCore) -> None:
     say(core, "hi")
     respond(core)
     assert stream(core, silence(5000)) == []
+
+
+# ---- the context bound ---------------------------------------------------------------------
+
+
+def bounded_core(max_context_bytes: int) -> SessionCore:
+    created = SessionCore(
+        model="gpt-realtime",
+        pacing=Pacing(realtime_factor=4.0),
+        ids=IdFactory(random.Random(1)),
+        max_context_bytes=max_context_bytes,
+    )
+    take_events(created)
+    return created
+
+
+def weighed(core: SessionCore) -> int:
+    return sum(item_bytes(item) for item in core.conversation.items())
+
+
+def test_items_past_the_context_bound_are_an_error_and_the_session_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    core = bounded_core(20_000)
+    text = "x" * 6000
+    for _ in range(3):
+        assert types_of(say(core, text)) == ["conversation.item.added", "conversation.item.done"]
+    item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+    for attempt in ("evt_big_1", "evt_big_2"):
+        refused = send(
+            core, {"type": "conversation.item.create", "event_id": attempt, "item": item}
+        )
+        error = error_of(refused)
+        assert (error["code"], error["param"], error["event_id"]) == (
+            "context_length_exceeded",
+            "item",
+            attempt,
+        )
+        assert error["type"] == "invalid_request_error"
+    assert len(core.conversation) == 3 and core.conversation.total_bytes <= 20_000
+    # A full context does not stop a turn: the reply is the server's and is only counted.
+    assert response_of(respond(core))["status"] == "completed"
+    first = core.conversation.items()[0]["id"]
+    send(core, {"type": "conversation.item.delete", "item_id": first})
+    assert types_of(say(core, text)) == ["conversation.item.added", "conversation.item.done"]
+    logged = [r for r in caplog.records if "max_context_bytes" in r.getMessage()]
+    assert len(logged) == 1  # once per session, however often the client tries
+
+
+def test_the_context_weight_follows_every_change_to_the_items() -> None:
+    core = bounded_core(10_000_000)
+    transcribe = {"model": "whisper-1"}
+    session = {"type": "realtime", "audio": {"input": {"transcription": transcribe}}}
+    send(core, {"type": "session.update", "session": session})
+    stream(core, tone(600) + silence(300))  # a committed, transcribed item, then a reply
+    run_to_end(core)
+    say(core, "some text")
+    respond(core)
+    assert core.conversation.total_bytes == weighed(core)
+    reply = core.conversation.items()[-1]
+    before = core.conversation.total_bytes
+    send(
+        core,
+        {
+            "type": "conversation.item.truncate",
+            "item_id": reply["id"],
+            "content_index": 0,
+            "audio_end_ms": 100,
+        },
+    )
+    assert core.conversation.total_bytes == weighed(core) < before  # the transcript went
+    send(core, {"type": "conversation.item.delete", "item_id": reply["id"]})
+    assert core.conversation.total_bytes == weighed(core)
