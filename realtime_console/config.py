@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, get_args
 from urllib.parse import urlsplit
 
+from realtime_console.audio.formats import AudioFormat
 from realtime_console.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -74,7 +75,6 @@ TurnDetectionType = Literal["server_vad", "semantic_vad", "none"]
 Eagerness = Literal["low", "medium", "high", "auto"]
 AudioLogging = Literal["full", "none"]
 AzureChatApi = Literal["deployments", "v1"]
-AudioFormat = Literal["wav", "mp3", "flac", "opus", "aac", "pcm16"]
 
 DEFAULT_AUDIO_MODEL = "gpt-audio-1.5"  # OpenAI's current audio chat model (late 2026)
 DEFAULT_ASK_PROMPT = "Describe in detail the spoken audio input."
@@ -116,7 +116,10 @@ class AudioSettings:
     # 80 ms more before the server hears a block than 20 ms appends would.
     append_ms: int = 100
     prebuffer_ms: int = 40  # benchmarks/talk_playback_latency.py: no underrun at 40 ms jitter
-    max_buffer_ms: int = 30000
+    # The service streams a reply faster than it plays, so a whole reply may be queued: 10 min
+    # (28.8 MB of 24 kHz PCM16) covers any reply while bounding memory; beyond it audio is
+    # dropped, counted and said once per reply.
+    max_buffer_ms: int = 600_000
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,9 @@ class ConnectionSettings:
     connect_timeout_s: float = 15.0
     token_timeout_s: float = 20.0
     reconnect_attempts: int = 5  # after a dropped connection; 0 = give up at once (exit 1)
+    # A turn's response that shows no life (no event of it, or no response.created after our
+    # response.create) for this long is abandoned; each of its events restarts the clock.
+    response_timeout_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -271,6 +277,7 @@ _RULES: dict[str, _Rule] = {
     "connection.connect_timeout_s": _Rule("float", gt=0),
     "connection.token_timeout_s": _Rule("float", gt=0),
     "connection.reconnect_attempts": _Rule("int", ge=0, le=20),
+    "connection.response_timeout_s": _Rule("float", gt=0),
     "session.instructions": _Rule("str"),
     "session.voice": _Rule("str", check=_not_blank),
     "session.output_modalities": _Rule("strs", check=_modalities),
@@ -288,7 +295,7 @@ _RULES: dict[str, _Rule] = {
     "audio.block_ms": _Rule("int", ge=5, le=200),
     "audio.append_ms": _Rule("int", ge=20, le=500),
     "audio.prebuffer_ms": _Rule("int", ge=0, le=2000),
-    "audio.max_buffer_ms": _Rule("int", gt=0),
+    "audio.max_buffer_ms": _Rule("int", ge=1, le=3_600_000),
     "completions.model": _Rule("str", optional=True),
     "completions.azure_api": _Rule("str", choices=get_args(AzureChatApi)),
     "completions.format": _Rule("str", choices=get_args(AudioFormat)),
@@ -335,14 +342,19 @@ def _show(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _number(value: float) -> str:
+    """A bound as a user would write it: 3600000, not 3.6e+06; 0.5 stays 0.5."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
 def _range_problem(rule: _Rule, v: float) -> str | None:
     # Each test is phrased as "not ok" so that NaN, which fails every comparison, is rejected.
     if rule.ge is not None and rule.le is not None and not rule.ge <= v <= rule.le:
-        return f"is out of range ({rule.ge:g}..{rule.le:g})"
+        return f"is out of range ({_number(rule.ge)}..{_number(rule.le)})"
     if rule.ge is not None and not v >= rule.ge:
-        return f"must be >= {rule.ge:g}"
+        return f"must be >= {_number(rule.ge)}"
     if rule.gt is not None and not v > rule.gt:
-        return f"must be > {rule.gt:g}"
+        return f"must be > {_number(rule.gt)}"
     return None
 
 

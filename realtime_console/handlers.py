@@ -17,6 +17,8 @@ from realtime_console.ui.view import ConsoleView
 
 log = logging.getLogger(__name__)
 
+_KEPT_IDS = 100  # response and event ids remembered at once: the server chooses them
+
 
 class AudioSink(Protocol):
     def audio(self, response_id: str, item_id: str, pcm16: bytes) -> None: ...
@@ -35,8 +37,15 @@ class ConsoleHandlers:
         self.sinks = list(sinks)
         self.dropped_responses: set[str] = set()  # cancelled locally: late deltas are ignored
         # Per response, for the most recent ones: the server chooses response ids.
-        self.audio_bytes: dict[str, int] = RecentCounter(limit=100)
+        self.audio_bytes: dict[str, int] = RecentCounter(limit=_KEPT_IDS)
         self.last_usage: Mapping[str, Any] | None = None
+        # Responses whose text the view shows and that are not done: an unfinished one has a
+        # line to close. Insertion-ordered, bounded: the oldest go first.
+        self._showing: dict[str, None] = {}
+        # Client events sent on a best-effort basis (a cancel of a reply that may be over):
+        # the error answering one is expected, so it is logged but not shown.
+        self._expected_errors: dict[str, None] = {}
+        self._ended: dict[str, None] = {}  # ended by end_unfinished: a late done adds nothing
 
     def table(self) -> dict[str, Handler]:
         return {
@@ -49,6 +58,7 @@ class ConsoleHandlers:
             "response.done": self.response_done,
             "conversation.item.input_audio_transcription.delta": self.user_transcript_delta,
             "conversation.item.input_audio_transcription.completed": self.user_transcript_done,
+            "conversation.item.input_audio_transcription.failed": self.user_transcript_failed,
             # Known and deliberately quiet: the lifecycle around the deltas above.
             **{
                 name: self.ignore
@@ -80,9 +90,18 @@ class ConsoleHandlers:
         session = session if isinstance(session, Mapping) else {}
         self.view.session_started(str(session.get("id", "?")), str(session.get("model", "?")))
 
+    def expect_error(self, event_id: str) -> None:
+        """An error answering client event ``event_id`` is expected: log it, do not show it."""
+        _remember(self._expected_errors, event_id)
+
     def error(self, event: Event) -> None:
         error = event.get("error")
         error = error if isinstance(error, Mapping) else {}
+        caused_by = error.get("event_id")
+        if isinstance(caused_by, str) and caused_by in self._expected_errors:
+            del self._expected_errors[caused_by]
+            log.debug("expected error for %s: %s", caused_by, error.get("message"))
+            return
         code = error.get("code") or error.get("type")
         self.view.server_error(
             str(code) if code else None,
@@ -102,21 +121,54 @@ class ConsoleHandlers:
     def text_delta(self, event: Event) -> None:
         response_id = _str(event, "response_id")
         if response_id not in self.dropped_responses:
+            _remember(self._showing, response_id)
             self.view.assistant_delta(response_id, _str(event, "delta"))
 
     def response_done(self, event: Event) -> None:
         response = event.get("response")
         response = response if isinstance(response, Mapping) else {}
         response_id = str(response.get("id", ""))
+        if response_id in self._ended:
+            del self._ended[response_id]  # e.g. the answer to the cancel of an abandoned reply
+            return
         usage = response.get("usage")
         if isinstance(usage, Mapping):
             self.last_usage = usage
+        self._showing.pop(response_id, None)
         for sink in self.sinks:
             sink.response_done(response_id)
         self.view.assistant_done(response_id, str(response.get("status", "completed")))
+
+    def end_unfinished(self, response_id: str) -> None:
+        """End a response whose ``response.done`` will not come (its connection dropped, or the
+        watchdog gave up on it): late deltas are ignored, sinks finish what they received, and a
+        line the view showed closes as ``incomplete``. A reply that showed no text has no line,
+        so the view hears nothing: whoever ended it says why, once."""
+        self.dropped_responses.add(response_id)
+        _remember(self._ended, response_id)
+        for sink in self.sinks:
+            sink.response_done(response_id)
+        if response_id in self._showing:
+            del self._showing[response_id]
+            self.view.assistant_done(response_id, "incomplete")
 
     def user_transcript_delta(self, event: Event) -> None:
         self.view.user_transcript(_str(event, "item_id"), _str(event, "delta"), final=False)
 
     def user_transcript_done(self, event: Event) -> None:
         self.view.user_transcript(_str(event, "item_id"), _str(event, "transcript"), final=True)
+
+    def user_transcript_failed(self, event: Event) -> None:
+        """No transcript will come: say so where it would have been. It is the final transcript
+        of the item, so a view holding the reply until the user's words are shown lets go."""
+        error = event.get("error")
+        message = error.get("message") if isinstance(error, Mapping) else None
+        text = f"[transcription failed: {message or 'no reason given'}]"
+        self.view.user_transcript(_str(event, "item_id"), text, final=True)
+
+
+def _remember(ids: dict[str, None], key: str) -> None:
+    """Add ``key`` to an insertion-ordered set of at most ``_KEPT_IDS`` keys."""
+    ids[key] = None
+    while len(ids) > _KEPT_IDS:
+        del ids[next(iter(ids))]

@@ -67,6 +67,22 @@ def error_for(event_ids: set[str]) -> Predicate:
     return match
 
 
+def unattributed_error() -> Predicate:
+    """An ``error`` event that names no client event (``error.event_id`` null or missing).
+
+    Services send some rejections that way. It can only be attributed by elimination: while a
+    single client event is outstanding, it is that event's answer.
+    """
+
+    def match(event: Event) -> bool:
+        if event.get("type") != "error":
+            return False
+        error = event.get("error")
+        return not isinstance(error, dict) or error.get("event_id") is None
+
+    return match
+
+
 async def settle(future: asyncio.Future[Event], timeout_s: float | None = None) -> Event:
     """Await an ``expect()`` future; a timeout cancels it so it never fires later."""
     try:

@@ -324,6 +324,10 @@ BAD_TOML = [
     ("[connection]\nreconnect_attempts = 21", "reconnect_attempts = 21 is out of range (0..20)"),
     ("[connection]\nreconnect_attempts = -1", "reconnect_attempts = -1 is out of range (0..20)"),
     ("[connection]\nreconnect_attempts = 1.5", "reconnect_attempts = 1.5 must be an integer"),
+    ("[connection]\nresponse_timeout_s = 0", "connection.response_timeout_s = 0 must be > 0"),
+    ("[connection]\nresponse_timeout_s = -3", "response_timeout_s = -3 must be > 0"),
+    ("[connection]\nresponse_timeout_s = nan", "response_timeout_s = NaN must be > 0"),
+    ('[connection]\nresponse_timeout_s = "30"', 'response_timeout_s = "30" must be a number'),
     ('[log]\naudio = "some"', 'log.audio = "some" must be one of "full", "none"'),
     ('[connection]\nendpoint = "ftp://x"', 'connection.endpoint = "ftp://x" is not an http(s)'),
     ('[session]\noutput_modalities = ["audio", "text"]', "session.output_modalities = "),
@@ -559,3 +563,11 @@ def test_completions_bad_values_name_the_key_or_flag(tmp_path: Path) -> None:
         load_settings(config_file=str(config), env={})
     with pytest.raises(ConfigError, match=r"^--format: completions.format"):
         load_settings(env={}, overrides={"completions.format": "ogg"})
+
+
+def test_response_timeout_defaults_to_30_s_and_takes_any_positive_number(tmp_path: Path) -> None:
+    assert load_settings(env={}).connection.response_timeout_s == 30.0
+    config = write(tmp_path / "p.toml", "[connection]\nresponse_timeout_s = 2")
+    assert load_settings(config_file=str(config), env={}).connection.response_timeout_s == 2.0
+    flag = load_settings(env={}, overrides={"connection.response_timeout_s": "0.25"})
+    assert flag.connection.response_timeout_s == 0.25

@@ -45,3 +45,39 @@ async def test_audio_byte_counts_stay_bounded_when_every_delta_has_a_new_respons
     assert handlers.audio_bytes["r99999"] == 48
     assert sum(handlers.audio_bytes.values()) == 48 * 100_000
     assert OTHER in handlers.audio_bytes
+
+
+async def test_an_unfinished_reply_closes_its_line_once_and_its_late_events_add_nothing() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    handlers = ConsoleHandlers(PlainView(out, err))
+    dispatcher = Dispatcher()
+    dispatcher.register(handlers.table())
+
+    def text(response_id: str, delta: str) -> dict[str, str]:
+        return {"type": "response.output_text.delta", "response_id": response_id, "delta": delta}
+
+    await dispatcher.dispatch(text("r1", "half a"))
+    handlers.end_unfinished("r1")
+    handlers.end_unfinished("r_silent")  # showed nothing: no line to close, nothing to say
+    await dispatcher.dispatch(text("r1", " reply"))
+    await dispatcher.dispatch({"type": "response.done", "response": {"id": "r1", "status": "x"}})
+    assert out.getvalue() == "assistant> half a [incomplete]\n"
+    assert err.getvalue() == ""
+
+
+async def test_an_expected_error_is_not_shown_and_others_still_are() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    handlers = ConsoleHandlers(PlainView(out, err))
+    dispatcher = Dispatcher()
+    dispatcher.register(handlers.table())
+    handlers.expect_error("evt_cancel")
+
+    def error(event_id: str | None) -> dict[str, object]:
+        body = {"type": "invalid_request_error", "code": "c", "message": "m", "event_id": event_id}
+        return {"type": "error", "error": body}
+
+    await dispatcher.dispatch(error("evt_cancel"))
+    assert err.getvalue() == ""
+    await dispatcher.dispatch(error("evt_cancel"))  # expected once only
+    await dispatcher.dispatch(error(None))
+    assert err.getvalue() == "server error [c]: m (event evt_cancel)\nserver error [c]: m\n"

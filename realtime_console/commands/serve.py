@@ -37,10 +37,13 @@ def register(commands: Any) -> None:
         "--faults",
         metavar="SPEC",
         default="",
-        help="inject faults, e.g. drop_after=40,delay_ms=50,jitter_ms=30,malformed_at=5,"
-        "unknown_at=3,error_at=7,refuse=2,stall_after=20,drop_at=TYPE,seed=1; chat completions: "
-        "http_status=429,http_errors=2,http_retry_after_s=0.5,http_stall_after_chunks=5 "
-        "(see docs/local-server.md)",
+        help="inject faults: comma-separated NAME=VALUE. Network: drop_after=N, drop_at=TYPE, "
+        "stall_after=N, drop_connections=N (only the first N connections), refuse=N, "
+        "delay_ms=MS, jitter_ms=MS, seed=N. Frames: malformed_at=N, unknown_at=N, error_at=N. "
+        "Protocol: no_done=N, ignore_create=N, no_session_created=1, no_session_updated=1, "
+        "reject_update=1, transcription_failed=N. Chat completions: http_status=CODE, "
+        "http_errors=N, http_retry_after_s=S, http_stall_after_chunks=N. "
+        "Example: drop_after=40,drop_connections=1,delay_ms=50",
     )
     parser.add_argument(
         "--realtime-factor",

@@ -3,11 +3,18 @@ made usable).
 
 One turn per line. The next prompt appears when the reply is complete and, with playback on,
 has been heard. Server ``error`` events are shown and the session goes on.
+
+A turn waits for its own response's ``response.done`` (``ReplyWatch``: a stale or foreign one
+does not end it) and for no longer than ``connection.response_timeout_s`` of silence: a reply
+that stops without finishing is abandoned with one notice and the chat goes on with the next
+line. Such a run still ends with exit 1 and a last line saying how many turns got no reply, so
+a script that pipes lines in can tell an answered conversation from one that was not.
 """
 
 from __future__ import annotations
 
 import asyncio
+from asyncio import FIRST_COMPLETED
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from realtime_console._compat import TaskGroup
 from realtime_console.audio.wav import ResponseWavRecorder
-from realtime_console.dispatcher import Event
+from realtime_console.dispatcher import ANY
+from realtime_console.errors import ConsoleError
 from realtime_console.handlers import AudioSink, ConsoleHandlers
+from realtime_console.modes.reply_watch import Overdue, ReplyWatch, abandon
 from realtime_console.modes.session import Session, configure, open_session, pump_events
 from realtime_console.protocol.client_events import (
     new_event_id,
@@ -27,7 +36,7 @@ from realtime_console.protocol.history import new_item_id
 from realtime_console.redact import Redactor
 from realtime_console.ui.lines import LineSource
 from realtime_console.ui.view import ConsoleView
-from realtime_console.waiters import any_of, error_for, is_type
+from realtime_console.waiters import any_of, error_for
 
 if TYPE_CHECKING:
     from realtime_console.audio.playback import Playback
@@ -53,21 +62,24 @@ async def run_chat(
     playback: Playback | None = None,
 ) -> int:
     sinks: list[AudioSink] = []
-    recorder = ResponseWavRecorder(options.save_audio) if options.save_audio else None
+    recorder = None
+    if options.save_audio:
+        recorder = ResponseWavRecorder(options.save_audio, warn=view.notice)
     if recorder is not None:
         sinks.append(recorder)
     if playback is not None:
         sinks.append(playback)
     handlers = ConsoleHandlers(view, sinks)
+    timeout_s = settings.connection.response_timeout_s
     try:
         async with open_session(settings, env=env, view=view, redactor=redactor) as session:
             session.dispatcher.register(handlers.table())
-            _end_cut_replies_on_drop(session, handlers, playback)
+            turns = _Turns(session, handlers, ReplyWatch(timeout_s), playback)
             async with TaskGroup() as tasks:
                 reader = tasks.create_task(pump_events(session))
                 try:
                     await configure(session, view, settings.connection.connect_timeout_s)
-                    await _turns(session, options, lines, view, playback)
+                    await _read_turns(turns, options, lines, view)
                 finally:
                     reader.cancel()
     finally:
@@ -75,45 +87,111 @@ async def run_chat(
             recorder.close()
             for path in recorder.saved:
                 view.notice(f"saved {path}")
+            for path in recorder.incomplete:
+                view.notice(f"incomplete {path} (it missed audio that came after it was closed)")
+            for path in recorder.failed:
+                view.notice(f"not saved {path}")
+    if turns.abandoned:
+        of = f"{turns.abandoned} of {turns.asked} turn{'s' if turns.asked != 1 else ''}"
+        raise ConsoleError(f"{of} got no reply (nothing from the server for {timeout_s:g} s)")
     return 0
 
 
-def _end_cut_replies_on_drop(
-    session: Session, handlers: ConsoleHandlers, playback: Playback | None
-) -> None:
-    """A reply cut by a dropped connection never gets its ``response.done``: end it as
-    ``incomplete`` (the view closes its line, sinks finish what they received) and stop playing
-    it, since the turn is asked again after the reconnect and would otherwise be heard twice."""
-    open_responses: set[str] = set()
+class _Turns:
+    """The chat's turns: each one's exchange, and what to do with a reply that went silent."""
 
-    def created(event: Event) -> None:
-        response = event.get("response")
-        if isinstance(response, dict) and isinstance(response.get("id"), str):
-            open_responses.add(response["id"])
+    def __init__(
+        self,
+        session: Session,
+        handlers: ConsoleHandlers,
+        watch: ReplyWatch,
+        playback: Playback | None,
+    ) -> None:
+        self.session = session
+        self.handlers = handlers
+        self.watch = watch
+        self.playback = playback
+        self.asked = 0
+        self.abandoned = 0
+        session.dispatcher.on(ANY, watch)
+        session.on_lost.append(self._end_cut_replies)
 
-    def done(event: Event) -> None:
-        response = event.get("response")
-        if isinstance(response, dict):
-            open_responses.discard(str(response.get("id")))
+    def _end_cut_replies(self) -> None:
+        """A reply cut by a dropped connection never gets its ``response.done``: end it as
+        ``incomplete`` (the view closes its line, sinks finish what they received) and stop
+        playing it, since the turn is asked again after the reconnect and would otherwise be
+        heard twice."""
+        for response_id in self.watch.forget():
+            self._drop_audio(response_id)
+            self.handlers.end_unfinished(response_id)
 
-    def lost() -> None:
-        for response_id in sorted(open_responses):
-            if playback is not None:
-                playback.drop_response(response_id)
-            cut = {"id": response_id, "status": "incomplete"}
-            handlers.response_done({"type": "response.done", "response": cut})
-        open_responses.clear()
+    def _drop_audio(self, response_id: str) -> None:
+        if self.playback is not None:
+            self.playback.drop_response(response_id)
 
-    session.dispatcher.register({"response.created": created, "response.done": done})
-    session.on_lost.append(lost)
+    async def exchange(self, text: str) -> None:
+        """One turn: the user item, then ``response.create``, until that response is done.
+
+        If the connection drops first, the reconnect restores the conversation; the item is sent
+        again only if it did not make it into the restored session, and the reply is asked
+        again. If the reply goes silent for ``response_timeout_s`` it is abandoned.
+        """
+        session, watch = self.session, self.watch
+        self.asked += 1
+        item = user_text_item(text)
+        item_id = item["item"]["id"] = new_item_id()
+        while True:
+            generation = await session.wait_connected()
+            create = response_create()
+            # Both before sending: the reply can never slip past them.
+            watch.ask()
+            finished = session.waiters.expect(
+                any_of(watch.is_turn_done, error_for({create["event_id"]}))
+            )
+            try:
+                if not session.history.has(item_id):
+                    await session.send(item)
+                await session.send(create)
+                if await self._until_done(finished, session.lost(generation)):
+                    return
+            finally:
+                if not finished.done():
+                    finished.cancel()
+                elif not finished.cancelled():
+                    finished.exception()  # retrieved: a failure is raised above or by the reader
+            item = {**item, "event_id": new_event_id()}  # a re-send is a new event
+
+    async def _until_done(self, finished: asyncio.Future[Any], lost: asyncio.Future[None]) -> bool:
+        """True when the turn is over (answered, refused or abandoned); False if the link
+        dropped first (the turn is asked again)."""
+        while True:
+            timeout = self.watch.seconds_to_next_check()
+            await asyncio.wait({finished, lost}, timeout=timeout, return_when=FIRST_COMPLETED)
+            if finished.done():
+                finished.result()  # lost for good: ConnectionLost
+                return True
+            if lost.done():
+                return False
+            overdue = self.watch.overdue()
+            for reply in overdue:
+                await self._abandon(reply)
+            if any(reply.response_id == self.watch.turn_response for reply in overdue):
+                self.abandoned += 1
+                return True
+
+    async def _abandon(self, reply: Overdue) -> None:
+        await abandon(
+            reply,
+            timeout_s=self.watch.timeout_s,
+            console=self.handlers,
+            drop_audio=self._drop_audio,
+            send=self.session.send,
+            event_log=self.session.event_log,
+        )
 
 
-async def _turns(
-    session: Session,
-    options: ChatOptions,
-    lines: LineSource,
-    view: ConsoleView,
-    playback: Playback | None,
+async def _read_turns(
+    turns: _Turns, options: ChatOptions, lines: LineSource, view: ConsoleView
 ) -> None:
     while True:
         line = await lines.read()
@@ -126,38 +204,6 @@ async def _turns(
             return
         if options.echo_input:
             view.user_text(text)
-        await _exchange(session, text)
-        if playback is not None:
-            await playback.drain()
-
-
-async def _exchange(session: Session, text: str) -> None:
-    """One turn: the user item, then ``response.create``, until that response is done.
-
-    If the connection drops first, the reconnect restores the conversation; the item is sent
-    again only if it did not make it into the restored session, and the reply is asked again.
-    """
-    item = user_text_item(text)
-    item_id = item["item"]["id"] = new_item_id()
-    while True:
-        generation = await session.wait_connected()
-        create = response_create()
-        # Registered before sending: the reply can never slip past the waiter.
-        finished = session.waiters.expect(
-            any_of(is_type("response.done"), error_for({create["event_id"]}))
-        )
-        try:
-            if not session.history.has(item_id):
-                await session.send(item)
-            await session.send(create)
-            either: set[asyncio.Future[Any]] = {finished, session.lost(generation)}
-            await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-            if finished.done():
-                finished.result()  # lost for good: ConnectionLost
-                return
-        finally:
-            if not finished.done():
-                finished.cancel()
-            elif not finished.cancelled():
-                finished.exception()  # retrieved: a failure is raised above or by the reader
-        item = {**item, "event_id": new_event_id()}  # a re-send is a new event
+        await turns.exchange(text)
+        if turns.playback is not None:
+            await turns.playback.drain()

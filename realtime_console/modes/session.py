@@ -31,7 +31,14 @@ from realtime_console.protocol.history import ConversationHistory
 from realtime_console.protocol.session import build_session
 from realtime_console.redact import Redactor
 from realtime_console.ui.view import ConsoleView
-from realtime_console.waiters import EventWaiters, any_of, error_for, is_type, settle
+from realtime_console.waiters import (
+    EventWaiters,
+    any_of,
+    error_for,
+    is_type,
+    settle,
+    unattributed_error,
+)
 
 if TYPE_CHECKING:
     from realtime_console.config import Settings
@@ -44,6 +51,10 @@ class Session:
     restore) it sends nothing and returns False; the caller decides whether the event matters
     (a chat turn is re-asked, a microphone block is simply dropped). ``generation`` counts
     reconnects; ``lost(generation)`` completes when that connection drops.
+
+    Until the first ``session.update`` is answered the session is *starting*: a drop then is a
+    start-up failure, not something to reconnect from (there is nothing to restore yet, and a
+    server that drops every new session would otherwise be retried for half a minute).
     """
 
     def __init__(
@@ -57,6 +68,7 @@ class Session:
         *,
         history: ConversationHistory | None = None,
         reconnector: Reconnector | None = None,
+        started_at: float | None = None,
     ) -> None:
         self.link = link
         self.dispatcher = dispatcher
@@ -71,8 +83,23 @@ class Session:
         self.on_restored: list[Callable[[], None]] = []  # called when a reconnect completed
         self._connected = asyncio.Event()
         self._connected.set()
-        self._down: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self._down: asyncio.Future[None] = loop.create_future()
         self._failure: ConnectionLost | None = None
+        self.started_at = loop.time() if started_at is None else started_at  # the link opened
+        self.configured: asyncio.Future[Event] | None = None  # the answer to session.update
+
+    def awaiting(self) -> str | None:
+        """What the start-up still waits for (an event type), or None once it is over.
+
+        Read from the waiters' futures, which the reader completes as it dispatches: a drop
+        right after the answer arrived is never mistaken for a start-up failure.
+        """
+        if not self.created.done():
+            return "session.created"
+        if self.configured is None or not self.configured.done():
+            return "session.updated"
+        return None
 
     @property
     def connected(self) -> bool:
@@ -267,7 +294,10 @@ async def open_session(
             connect_timeout_s=conn.connect_timeout_s,
         )
         try:
-            link = await slot.open()
+            link = await slot.open()  # within connect_timeout_s, or ConnectionLost
+            # configure()'s deadline counts from here: the handshake had its own, and the first
+            # connect also pays for importing the SDK, which says nothing about the server.
+            started_at = asyncio.get_running_loop().time()
             waiters = EventWaiters()
             dispatcher = Dispatcher(
                 on_handler_error=lambda kind, exc: view.notice(f"handler for {kind} failed: {exc}")
@@ -294,6 +324,7 @@ async def open_session(
                 created,
                 history=history,
                 reconnector=reconnector,
+                started_at=started_at,
             )
         finally:
             await slot.aclose()
@@ -303,8 +334,9 @@ async def pump_events(session: Session) -> None:
     """The one reader: every server event goes through the dispatcher, exactly once.
 
     When the socket ends it reconnects (``Session.reconnector``), reading the new link's events
-    itself while restoring, then goes on; without a reconnector, or when reconnecting fails for
-    good, it fails every waiter and raises ``ConnectionLost``.
+    itself while restoring, then goes on; without a reconnector, when reconnecting fails for
+    good, or while the session is still starting, it fails every waiter and raises
+    ``ConnectionLost``.
     """
     while True:
         try:
@@ -315,7 +347,14 @@ async def pump_events(session: Session) -> None:
             cause = ConnectionLost(f"{session.link.target.describe()} closed the connection")
         except ConnectionLost as exc:
             cause = exc
-        if session.reconnector is None:
+        awaited = session.awaiting()
+        if awaited is not None:
+            code = session.link.close_code or 1006
+            cause = ConnectionLost(
+                f"connection to {session.link.target.describe()} ended (close code {code}) "
+                f"before the server sent {awaited}"
+            )
+        if session.reconnector is None or awaited is not None:
             session.fail(cause)
             raise cause
         try:
@@ -326,13 +365,39 @@ async def pump_events(session: Session) -> None:
 
 
 async def configure(session: Session, view: ConsoleView, timeout_s: float) -> None:
-    """Wait for ``session.created``, send our ``session.update``, wait for the answer."""
-    await settle(session.created, timeout_s)
+    """Wait for ``session.created``, send our ``session.update``, wait for the answer.
+
+    Both within ``timeout_s`` of the connection opening (``connection.connect_timeout_s``,
+    which bounds the handshake before it too); what did not arrive in time is named in one
+    ``ConnectionLost`` line. The answer is ``session.updated`` or an ``error``: one naming our
+    update, or one naming no client event at all, which can only be about the update, the one
+    client event outstanding (nothing else is sent before the session is configured).
+    """
+    deadline = session.started_at + timeout_s
+    await _arrival(session, session.created, "session.created", deadline, timeout_s)
     update = session_update(session.session_config)
-    answer = session.waiters.expect(
-        any_of(is_type("session.updated"), error_for({update["event_id"]}))
+    answer = session.configured = session.waiters.expect(
+        any_of(is_type("session.updated"), error_for({update["event_id"]}), unattributed_error())
     )
-    await session.send(update)  # if the link drops now, the reconnect sends it and answers
-    event = await settle(answer, timeout_s)
+    try:
+        await session.send(update)
+    except ConnectionLost:
+        if not answer.cancel():
+            answer.exception()  # failed with the same error, raised here: retrieved
+        raise
+    event = await _arrival(session, answer, "session.updated", deadline, timeout_s)
     if event.get("type") == "error":
         view.notice("the server rejected the session settings; it keeps its own defaults")
+
+
+async def _arrival(
+    session: Session, future: asyncio.Future[Event], name: str, deadline: float, timeout_s: float
+) -> Event:
+    left = deadline - asyncio.get_running_loop().time()
+    try:
+        return await settle(future, max(0.0, left))
+    except asyncio.TimeoutError:
+        where = session.link.target.describe()
+        raise ConnectionLost(
+            f"the server did not send {name} within {timeout_s:g} s ({where})"
+        ) from None

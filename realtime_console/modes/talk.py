@@ -108,6 +108,7 @@ async def run_talk(
         max_buffer_ms=audio.max_buffer_ms,
         latency=backend.output_latency,
         stream_factory=backend.output_factory,
+        on_drop=view.notice,
     )
     mic = Microphone(
         device=audio.input_device,
@@ -176,6 +177,8 @@ class _Talk:
             interrupt_response=td.interrupt_response,
             event_log=session.event_log,
             clock=clock,
+            response_timeout_s=settings.connection.response_timeout_s,
+            create_response=td.type != "none" and td.create_response,
         )
         self.stats = AudioStatsNotes(speaker, mic, session.event_log, clock)
         session.dispatcher.register(self.console.table())
@@ -202,6 +205,7 @@ class _Talk:
             self.speaker.drop_response(response_id)
             self.view.assistant_done(response_id, "incomplete")  # its response.done never comes
         self.talk.turns.generating.clear()
+        self.talk.watch.forget()  # nothing on the dead connection will answer
         self.pending.clear()
         self.gate.capturing = False
         if self.talk.turns.reconnecting():
@@ -209,6 +213,7 @@ class _Talk:
 
     def _reconnected(self) -> None:
         self.mic.discard_queued()  # captured while reconnecting: stale, never sent
+        self.talk.watch.forget()  # a turn ended while the link was down was never sent
         self.talk.ready()
 
     def _show_server_event(self, event: Event) -> None:
@@ -251,6 +256,9 @@ class _Talk:
                 next_level = now + LEVEL_INTERVAL_S
                 self.view.mic_level(pcm.rms_dbfs(block))
                 self.talk.tick()
+                # The microphone never stops while talk runs: its clock drives the watchdog
+                # too, with no timer task of its own.
+                await self.talk.check_replies()
                 self.stats.note()
             if not self.gate.open:
                 self.pending.clear()
@@ -302,6 +310,7 @@ class _Talk:
                 self.view.set_state(self.talk.turns.state)
             return
         await self.send(input_audio_commit())
+        self.talk.watch.ask()  # before sending: its response.created cannot slip past
         await self.send(response_create())
         self.talk.user_turn_ended()
 
@@ -333,6 +342,7 @@ class AudioStatsNotes:
             "playback_underruns": out.underruns,
             "playback_underrun_ms": round(pcm.samples_to_ms(out.buffer.underrun_samples), 1),
             "playback_overflows": out.overflows,
+            "playback_dropped_ms": round(out.dropped_ms, 1),
             "late_chunks": out.buffer.late_chunks,
             "output_underflows": out.output_underflows,
             "output_overflows": out.output_overflows,

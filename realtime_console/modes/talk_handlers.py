@@ -14,6 +14,13 @@ hears the user start speaking while assistant audio is playing,
    what it said matches what was actually heard;
 5. the event log gets a ``barge_in`` note and the view shows the transcript cut where the
    listener stopped hearing it (``protocol.turns.heard_text``).
+
+A reply that goes silent (``ReplyWatch``: no event of it for ``response_timeout_s``, or no
+``response.created`` after a turn that asks for one) is abandoned the way ``chat`` abandons it,
+and the state goes back to listening. Two more server events get a word: an input transcription
+that failed (shown in place of the user's words, which releases a reply held for them) and the
+idle timeout (``input_audio_buffer.timeout_triggered``: the reply that follows is the model
+speaking up on its own, not an answer to anything said).
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from realtime_console.dispatcher import Event, Handler
+from realtime_console.dispatcher import ANY, Event, Handler
 from realtime_console.handlers import ConsoleHandlers
+from realtime_console.modes.reply_watch import ReplyWatch, abandon
 from realtime_console.protocol.client_events import item_truncate, response_cancel
 from realtime_console.protocol.turns import TurnTracker, heard_text
 from realtime_console.ui.view import TalkView
@@ -38,6 +46,7 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 Clock = Callable[[], float]
 
 _KEPT_TRANSCRIPTS = 8  # responses whose transcript may still be cut (playback lags generation)
+NO_RESPONSE = ""  # ends a wait in TurnTracker for a response that was never created
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,8 @@ class TalkHandlers:
         interrupt_response: bool,
         event_log: EventLogWriter | None = None,
         clock: Clock = time.monotonic,
+        response_timeout_s: float = 30.0,
+        create_response: bool = True,
     ) -> None:
         self.view = view
         self.speaker = speaker
@@ -79,15 +90,19 @@ class TalkHandlers:
         self.turns = TurnTracker()
         self.barge_ins: list[BargeIn] = []
         self._transcripts: collections.OrderedDict[str, list[str]] = collections.OrderedDict()
+        self.watch = ReplyWatch(response_timeout_s, clock)
+        self.create_response = create_response  # the server answers a voice turn by itself
 
     def table(self) -> dict[str, Handler]:
         return {
             "input_audio_buffer.speech_started": self.speech_started,
             "input_audio_buffer.speech_stopped": self.speech_stopped,
+            "input_audio_buffer.timeout_triggered": self.idle_timeout,
             "response.created": self.response_created,
             "response.output_audio.delta": self.audio_delta,
             "response.output_audio_transcript.delta": self.transcript_delta,
             "response.done": self.response_done,
+            ANY: self.watch,
         }
 
     # ------------------------------------------------------------------ state
@@ -116,7 +131,17 @@ class TalkHandlers:
             await self.barge_in(server_cancels=self.interrupt_response)
 
     def speech_stopped(self, event: Event) -> None:
+        if self.create_response and not self.turns.generating:
+            self.watch.ask()  # the server commits the turn and answers it by itself
         self._set_state_if(self.turns.speech_stopped(self.clock()))
+
+    def idle_timeout(self, event: Event) -> None:
+        start, end = event.get("audio_start_ms"), event.get("audio_end_ms")
+        quiet = ""
+        if isinstance(start, int) and isinstance(end, int) and end >= start:
+            quiet = f" {(end - start) / 1000:.1f} s"
+        self.view.notice(f"idle timeout: no speech for{quiet}, so the assistant speaks up")
+        self.watch.ask()
 
     def response_created(self, event: Event) -> None:
         response = event.get("response")
@@ -147,6 +172,22 @@ class TalkHandlers:
         response = event.get("response")
         response_id = str(response.get("id", "")) if isinstance(response, dict) else ""
         self._set_state_if(self.turns.response_done(response_id, self.speaker.is_playing))
+
+    # ------------------------------------------------------------------ silent replies
+
+    async def check_replies(self) -> None:
+        """Abandon what has been silent too long (called at the level-meter rate)."""
+        for reply in self.watch.overdue():
+            await abandon(
+                reply,
+                timeout_s=self.watch.timeout_s,
+                console=self.console,
+                drop_audio=self.speaker.drop_response,
+                send=self.send,
+                event_log=self.event_log,
+            )
+            response_id = reply.response_id or NO_RESPONSE
+            self._set_state_if(self.turns.response_done(response_id, self.speaker.is_playing))
 
     # ------------------------------------------------------------------ barge-in
 

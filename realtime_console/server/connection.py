@@ -8,7 +8,8 @@ Sending awaits the socket's drain, so a slow client slows the pump instead of gr
 and while the pump is busy it does not read, so a client that floods it meets TCP back-pressure
 (aiohttp's reader pauses the transport once its small frame queue is full).
 
-Faults (``FaultInjector``) hook in at ``send_event``, the single exit.
+Faults (``FaultInjector``) hook in at ``send_event``, the single exit, and just before
+``receive_frame``, the single entry (a client frame the faults swallow never reaches the core).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class ConnectionPump:
                     continue  # the deadline passed: loop round to handle_timer
                 if message.type not in _FRAME_TYPES:
                     break  # CLOSE, CLOSING, CLOSED or ERROR: the connection is over
-                self._core.receive_frame(message.data, self._clock())
+                await self._receive(message.data)
                 await self._flush()
         except _Dropped:
             log.info("fault injection: connection dropped")
@@ -82,6 +83,14 @@ class ConnectionPump:
             # state can no longer be trusted, so end this connection loudly and keep the server.
             log.exception("local server: internal error; closing the connection")
             await self._ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"internal error")
+
+    async def _receive(self, frame: str | bytes) -> None:
+        instead = self._faults.inbound(frame) if self._faults is not None else None
+        if instead is None:
+            self._core.receive_frame(frame, self._clock())
+            return
+        for action in instead:
+            await self._carry_out(action)
 
     async def _flush(self) -> None:
         for event in self._core.events_to_send():

@@ -1,10 +1,12 @@
-"""Fault injection: network cuts, delays, bad frames, refusals and HTTP errors, reproducibly.
+"""Fault injection: network cuts, delays, bad frames, refusals, silences and HTTP errors,
+reproducibly.
 
 ``FaultPlan`` says what should go wrong; it is the same for ``ServerOptions(faults=...)`` in
 tests and ``serve --faults SPEC`` on the command line. ``FaultInjector`` is one connection's
-pure state: the pump asks it what to do with each server event and carries out the ``Action``s
-it returns (send a frame, sleep, abort the TCP connection, stall). Jitter comes from a
-``random.Random`` seeded by ``seed`` and the connection's number, so a run is repeatable.
+pure state: the pump asks it what to do with each server event (``actions``) and with each
+client frame before the core sees it (``inbound``), and carries out the ``Action``s it returns
+(send a frame, sleep, abort the TCP connection, stall). Jitter comes from a ``random.Random``
+seeded by ``seed`` and the connection's number, so a run is repeatable.
 ``http_fault`` is the chat-completions routes' counterpart: the error (status, service-shaped
 body, headers) to answer a numbered request with, if any.
 
@@ -21,10 +23,25 @@ Spec syntax: comma-separated ``name=value`` pairs, for example
 - ``error_at=N``     send a ``server_error`` ``error`` event before the N-th
 - ``refuse=N``       refuse the first N WebSocket handshakes with HTTP 503
 - ``stall_after=N``  after the N-th server event, send nothing more (the socket stays open)
-- ``drop_connections=N`` apply ``drop_after`` / ``drop_at`` / ``stall_after`` to the first N
-                     connections only (default 0: to every one), so a client that reconnects
-                     gets a healthy connection
+- ``no_done=N``      withhold the ``response.done`` of the first N responses (the rest of each
+                     response is sent): a reply that never finishes
+- ``ignore_create=N`` drop the first N ``response.create`` client events unanswered, as if
+                     they never arrived
+- ``no_session_created=1``  never send ``session.created``
+- ``no_session_updated=1``  never send ``session.updated`` (updates still take effect)
+- ``reject_update=1``  answer the first ``session.update`` with an ``error`` whose
+                     ``error.event_id`` is null (the update is not applied)
+- ``transcription_failed=N`` the first N input audio transcriptions fail: their deltas are
+                     withheld and ``…transcription.completed`` becomes
+                     ``conversation.item.input_audio_transcription.failed``
+- ``drop_connections=N`` apply ``drop_after``, ``drop_at``, ``stall_after``, ``no_done``,
+                     ``ignore_create``, the three start-up faults and ``transcription_failed``
+                     to the first N connections only (default 0: to every one), so a client
+                     that reconnects gets a healthy connection
 - ``seed=N``         seed for the jitter (default 0)
+
+The switches (``no_session_created``, ``no_session_updated``, ``reject_update``) take 1 or 0
+(also true/false, yes/no, on/off).
 
 Chat completions (HTTP):
 
@@ -37,8 +54,10 @@ Chat completions (HTTP):
 - ``http_stall_after_chunks=N`` a streamed completion sends N chunks (0: only the headers), then
                         nothing more, keeping the socket open, so client timeouts can be tested
 
-Event counts are per connection and start at 1 with ``session.created``; HTTP requests are
-counted per server from 1, counting those that passed auth.
+Event counts are per connection and start at 1 with ``session.created``; a withheld event
+still counts, an injected frame does not. ``no_done``, ``ignore_create`` and
+``transcription_failed`` count per connection too. HTTP requests are counted per server from 1,
+counting those that passed auth.
 """
 
 from __future__ import annotations
@@ -47,7 +66,7 @@ import dataclasses
 import json
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -56,6 +75,11 @@ from realtime_console.errors import ConfigError
 
 UNKNOWN_EVENT_TYPE = "local.fault.unknown"
 MALFORMED_FRAME = '{"type": "response.output_audio.delta", "delta": '  # cut short: not JSON
+TRANSCRIPTION_DELTA = "conversation.item.input_audio_transcription.delta"
+TRANSCRIPTION_COMPLETED = "conversation.item.input_audio_transcription.completed"
+TRANSCRIPTION_FAILED = "conversation.item.input_audio_transcription.failed"
+TRANSCRIPTION_FAILURE = "Input audio could not be transcribed (injected fault)."
+REJECTED_UPDATE = "The session update was rejected (injected fault)."
 
 # Injectable HTTP errors: status → (error type, code, message), worded as the services word them
 # (404 and 403 are what Azure OpenAI answers for a missing deployment or a missing role).
@@ -104,6 +128,12 @@ class FaultPlan:
     error_at: int | None = None
     refuse: int = 0
     stall_after: int | None = None
+    no_done: int = 0
+    ignore_create: int = 0
+    no_session_created: bool = False
+    no_session_updated: bool = False
+    reject_update: bool = False
+    transcription_failed: int = 0
     drop_connections: int = 0
     seed: int = 0
     http_status: int | None = None
@@ -161,7 +191,16 @@ class FaultPlan:
         return cls(**values)
 
 
+_SWITCH_WORDS = dict.fromkeys(("1", "true", "yes", "on"), True)
+_SWITCH_WORDS.update(dict.fromkeys(("0", "false", "no", "off"), False))
+
+
 def _convert(name: str, raw: str, kind: str) -> Any:
+    if kind == "bool":
+        try:
+            return _SWITCH_WORDS[raw.lower()]
+        except KeyError:
+            raise ConfigError(f"--faults: {name} must be 1 or 0, got {raw!r}") from None
     if "str" in kind:
         return raw
     try:
@@ -198,8 +237,12 @@ def encode(event: dict[str, Any]) -> str:
     return json.dumps(event, separators=(",", ":"))
 
 
+Rewrite = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
 class FaultInjector:
-    """One connection's faults: turns each outgoing event into the actions that carry it out."""
+    """One connection's faults: turns each outgoing event into the actions that carry it out,
+    and says which client frames the core must not see."""
 
     def __init__(self, plan: FaultPlan, connection_number: int = 0) -> None:
         self.plan = plan
@@ -207,7 +250,24 @@ class FaultInjector:
         self._count = 0  # server events handled so far (injected frames not included)
         self._dead = False
         # Connections are numbered by handshake from 1, refused handshakes included.
-        self._may_die = not plan.drop_connections or connection_number <= plan.drop_connections
+        self._misbehaves = not plan.drop_connections or connection_number <= plan.drop_connections
+        self._dones_withheld = 0
+        self._creates_ignored = 0
+        self._update_rejected = False
+        self._transcriptions = 0  # items whose transcription started
+        self._transcribing: str | None = None  # the item being transcribed now
+        self._failing: set[str] = set()  # at most transcription_failed items
+        # Outgoing event type → how it is changed (None from a rewrite: withheld).
+        self._rewrites: dict[str, Rewrite] = {}
+        if plan.no_session_created:
+            self._rewrites["session.created"] = _withhold
+        if plan.no_session_updated:
+            self._rewrites["session.updated"] = _withhold
+        if plan.no_done:
+            self._rewrites["response.done"] = self._withhold_done
+        if plan.transcription_failed:
+            self._rewrites[TRANSCRIPTION_DELTA] = self._fail_transcription
+            self._rewrites[TRANSCRIPTION_COMPLETED] = self._fail_transcription
 
     def actions(self, event: dict[str, Any]) -> list[Action]:
         if self._dead:
@@ -215,7 +275,7 @@ class FaultInjector:
         plan = self.plan
         self._count += 1
         n = self._count
-        if self._may_die and plan.drop_at is not None and event.get("type") == plan.drop_at:
+        if self._misbehaves and plan.drop_at is not None and event.get("type") == plan.drop_at:
             return self._die(Abort())
         out: list[Action] = []
         if n == plan.malformed_at:
@@ -224,11 +284,16 @@ class FaultInjector:
             out.append(Send(encode({"type": UNKNOWN_EVENT_TYPE, "event_id": "event_fault"})))
         if n == plan.error_at:
             out.append(Send(encode(_server_error())))
-        if str(event.get("type", "")).endswith(".delta") and (plan.delay_ms or plan.jitter_ms):
-            jitter = self._rng.uniform(0.0, plan.jitter_ms) if plan.jitter_ms else 0.0
-            out.append(Sleep((plan.delay_ms + jitter) / 1000.0))
-        out.append(Send(encode(event)))
-        if not self._may_die:
+        sent: dict[str, Any] | None = event
+        rewrite = self._rewrites.get(str(event.get("type"))) if self._misbehaves else None
+        if rewrite is not None:
+            sent = rewrite(event)
+        if sent is not None:
+            if str(sent.get("type", "")).endswith(".delta") and (plan.delay_ms or plan.jitter_ms):
+                jitter = self._rng.uniform(0.0, plan.jitter_ms) if plan.jitter_ms else 0.0
+                out.append(Sleep((plan.delay_ms + jitter) / 1000.0))
+            out.append(Send(encode(sent)))
+        if not self._misbehaves:
             pass
         elif n == plan.drop_after:
             out += self._die(Abort())
@@ -236,9 +301,99 @@ class FaultInjector:
             out += self._die(Stall())
         return out
 
+    def inbound(self, frame: str | bytes) -> list[Action] | None:
+        """A client frame: None to hand it to the core, else what to do instead (the core never
+        sees it). Only frames that may name a faulted event type are parsed: audio appends
+        (base64, no dots) never are."""
+        plan = self.plan
+        if self._dead or not self._misbehaves:
+            return None
+        wanted = []
+        if self._creates_ignored < plan.ignore_create:
+            wanted.append("response.create")
+        if plan.reject_update and not self._update_rejected:
+            wanted.append("session.update")
+        if not any(_mentions(frame, name) for name in wanted):
+            return None
+        kind = _frame_type(frame)
+        if kind == "response.create" and kind in wanted:
+            self._creates_ignored += 1
+            return []
+        if kind == "session.update" and kind in wanted:
+            self._update_rejected = True
+            return [Send(encode(_rejected_update()))]
+        return None
+
     def _die(self, action: Action) -> list[Action]:
         self._dead = True
         return [action]
+
+    def _withhold_done(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        if self._dones_withheld >= self.plan.no_done:
+            return event
+        self._dones_withheld += 1
+        return None
+
+    def _fail_transcription(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """Items are transcribed one after another (deltas, then completed), so the first event
+        of a new item decides whether its transcription fails."""
+        item_id = str(event.get("item_id", ""))
+        if item_id != self._transcribing:
+            self._transcribing = item_id
+            self._transcriptions += 1
+            if self._transcriptions <= self.plan.transcription_failed:
+                self._failing.add(item_id)
+        if item_id not in self._failing:
+            return event
+        if event.get("type") == TRANSCRIPTION_DELTA:
+            return None
+        return {
+            "type": TRANSCRIPTION_FAILED,
+            "event_id": event.get("event_id", "event_fault_transcription"),
+            "item_id": item_id,
+            "content_index": event.get("content_index", 0),
+            "error": {
+                "type": "transcription_error",
+                "code": "audio_unintelligible",
+                "message": TRANSCRIPTION_FAILURE,
+                "param": None,
+            },
+        }
+
+
+def _withhold(event: dict[str, Any]) -> None:
+    return None
+
+
+def _mentions(frame: str | bytes, name: str) -> bool:
+    if isinstance(frame, bytes):
+        return name.encode() in frame
+    return name in frame
+
+
+def _frame_type(frame: str | bytes) -> str | None:
+    try:
+        obj = json.loads(frame)
+    except (ValueError, RecursionError):
+        return None  # the core answers a bad frame itself
+    kind = obj.get("type") if isinstance(obj, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def _rejected_update() -> dict[str, Any]:
+    """An ``error`` that does not say which client event it answers (``error.event_id`` null),
+    as services do for some failures."""
+    return {
+        "type": "error",
+        "event_id": "event_fault_rejected_update",
+        "error": {
+            "type": "invalid_request_error",
+            "code": "invalid_value",
+            "message": REJECTED_UPDATE,
+            "param": None,
+            "event_id": None,
+        },
+    }
 
 
 def _server_error() -> dict[str, Any]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +16,25 @@ import numpy as np
 import pytest
 
 from realtime_console.audio.fakestream import FakeInputStream, FakeOutputStream
-from realtime_console.config import AudioSettings, ConnectionSettings, LogSettings, Settings
+from realtime_console.config import (
+    AudioSettings,
+    ConnectionSettings,
+    LogSettings,
+    SessionSettings,
+    Settings,
+    TurnDetection,
+)
 from realtime_console.errors import AudioDeviceError
 from realtime_console.eventlog import read_log
 from realtime_console.modes.talk import AudioBackend, run_talk
 from realtime_console.modes.talk_controls import TalkCommands
 from realtime_console.protocol import pcm
 from realtime_console.redact import Redactor
+from realtime_console.server.app import LocalServer
+from realtime_console.server.faults import FaultPlan
+from realtime_console.server.options import ServerOptions
 from realtime_console.ui.view import TalkState
+from tests.conftest import SERVER_KEY
 from tests.modes.test_talk_handlers import RecordingView
 
 RATE = 24000
@@ -263,3 +276,103 @@ async def test_audio_stats_notes_only_when_counts_change(tmp_path: Path) -> None
     stats = [r.event for r in read_log(path) if r.dir == "meta"]
     assert [s["final"] for s in stats] == [False, False, True]
     assert stats[0]["playback_overflows"] == 0 and stats[1]["playback_overflows"] == 1
+
+
+# ---- silent replies, failed transcriptions, the idle timeout (real server) ---------------
+
+
+def served_settings(server: LocalServer, log: Path, **connection: Any) -> Settings:
+    endpoint = server.http_url()
+    return Settings(
+        connection=ConnectionSettings(provider="azure", endpoint=endpoint, **connection),
+        log=LogSettings(events=str(log)),
+    )
+
+
+@asynccontextmanager
+async def faulty_server(spec: str) -> AsyncIterator[LocalServer]:
+    options = ServerOptions(api_key=SERVER_KEY, realtime_factor=20.0, faults=FaultPlan.parse(spec))
+    async with LocalServer(options) as server:
+        yield server
+
+
+async def test_a_reply_that_never_finishes_is_abandoned_and_talk_listens_again(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "talk.jsonl"
+    devices, view, controls = Devices(), RecordingView(), TalkCommands()
+    async with faulty_server("no_done=1") as server:
+        settings = served_settings(server, log, response_timeout_s=1.0)
+        env = {"AZURE_OPENAI_API_KEY": SERVER_KEY}
+        talk = start_talk(settings, devices, view, controls, env=env)
+        try:
+            await until(lambda: TalkState.LISTENING in view.states)
+            devices.inputs[0].feed(silence(200) + tone(900) + silence(100))
+            await until(lambda: TalkState.ASSISTANT_SPEAKING in view.states)
+            await until(lambda: any("turn abandoned" in n for (n,) in view.named("notice")))
+            await until(lambda: view.states[-1] is TalkState.LISTENING)
+            controls.quit()
+            assert await asyncio.wait_for(talk, 5) == 0
+        finally:
+            talk.cancel()
+    records = list(read_log(log))
+    (timeout,) = [r.event for r in records if r.event["type"] == "response_timeout"]
+    (cancel,) = [r.event for r in records if r.event["type"] == "response.cancel"]
+    assert cancel["response_id"] == timeout["response_id"]
+    assert view.named("server_error") == []  # the refused cancel was expected
+
+
+async def test_a_failed_transcription_is_shown_and_releases_the_held_reply(
+    tmp_path: Path,
+) -> None:
+    from realtime_console.server.faults import TRANSCRIPTION_FAILURE
+    from realtime_console.ui.plain_talk import PlainTalkView
+
+    out, err = io.StringIO(), io.StringIO()
+    # Held for 30 s at most: had the failure not released it, the reply's text would not show.
+    view = PlainTalkView(out, err, hold_s=30.0)
+    devices, controls = Devices(), TalkCommands()
+    async with faulty_server("transcription_failed=1") as server:
+        talk = asyncio.ensure_future(
+            run_talk(
+                served_settings(server, tmp_path / "talk.jsonl"),
+                controls=controls,
+                view=view,
+                env={"AZURE_OPENAI_API_KEY": SERVER_KEY},
+                redactor=Redactor(),
+                backend=devices.backend(),
+            )
+        )
+        try:
+            await until(lambda: "-- listening" in err.getvalue())
+            devices.inputs[0].feed(silence(200) + tone(900) + silence(100))
+            await until(lambda: "assistant> " in out.getvalue())
+            controls.quit()
+            assert await asyncio.wait_for(talk, 5) == 0
+        finally:
+            talk.cancel()
+    lines = out.getvalue().splitlines()
+    assert lines[0] == f"you (heard)> [transcription failed: {TRANSCRIPTION_FAILURE}]"
+    assert lines[1].startswith("assistant> ")
+
+
+async def test_the_idle_timeout_is_named_when_the_assistant_speaks_up(tmp_path: Path) -> None:
+    devices, view, controls = Devices(), RecordingView(), TalkCommands()
+    settings = Settings(
+        connection=ConnectionSettings(provider="local"),
+        session=SessionSettings(turn_detection=TurnDetection(idle_timeout_ms=500)),
+        log=LogSettings(events=str(tmp_path / "talk.jsonl")),
+    )
+    talk = start_talk(settings, devices, view, controls)
+    try:
+        await until(lambda: TalkState.LISTENING in view.states)
+        devices.inputs[0].feed(silence(200) + tone(900) + silence(100))
+        await until(lambda: any(n.startswith("idle timeout") for (n,) in view.named("notice")))
+        controls.quit()
+        assert await asyncio.wait_for(talk, 5) == 0
+    finally:
+        talk.cancel()
+    notice = next(n for (n,) in view.named("notice") if n.startswith("idle timeout"))
+    assert notice.endswith("so the assistant speaks up")
+    server = [r.event["type"] for r in read_log(tmp_path / "talk.jsonl") if r.dir == "server"]
+    assert "input_audio_buffer.timeout_triggered" in server

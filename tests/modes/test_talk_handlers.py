@@ -264,3 +264,92 @@ async def test_manual_interrupt_before_audio_cancels_the_generating_response() -
     await s.audio("r9", "a9", const_pcm(1000, 300))
     s.rig.stream.advance(20)
     assert not (s.rig.output() == 1000).any()
+
+
+# ---- silent replies, failed transcriptions, the idle timeout -----------------------------
+
+
+async def test_a_reply_that_goes_silent_is_abandoned_and_talk_listens_again(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "log.jsonl"
+    with EventLogWriter(
+        path, provider="local", model="m", session={}, program_version="t", redactor=Redactor()
+    ) as log:
+        s = make_setup(prebuffer_ms=0, event_log=log)
+        await start_reply(s, ms=300)
+        s.rig.stream.advance(5)
+        s.clock[0] += 29.9
+        await s.talk.check_replies()
+        assert s.sent == []  # not silent for 30 s yet
+        s.clock[0] += 0.1
+        await s.talk.check_replies()
+        assert s.sent_types() == ["response.cancel"] and s.sent[0]["response_id"] == "r1"
+        s.rig.stream.advance(5)  # the fade
+        s.talk.tick()
+        # The server, still generating after all, answers the cancel: nothing more is shown.
+        await s.audio("r1", "a1", const_pcm(1000, 100))
+        await s.server("response.done", response={"id": "r1", "status": "cancelled"})
+    assert [n for (n,) in s.view.named("notice")] == [
+        "no reply for 30 s; turn abandoned (response r1)"
+    ]
+    assert s.view.named("assistant_done") == [("r1", "incomplete")]
+    assert s.view.states[-1] is TalkState.LISTENING
+    assert not s.rig.speaker.is_playing
+    assert not (s.rig.output()[-BLOCK:] == 1000).any()
+    (note,) = [r.event for r in read_log(path) if r.dir == "meta"]
+    assert note == {
+        "type": "response_timeout",
+        "response_id": "r1",
+        "timeout_s": 30.0,
+        "silent_s": 30.0,
+    }
+
+
+async def test_a_turn_no_response_answers_goes_back_to_listening() -> None:
+    s = make_setup()
+    await s.server("input_audio_buffer.speech_started", audio_start_ms=0, item_id="u1")
+    await s.server("input_audio_buffer.speech_stopped", audio_end_ms=900, item_id="u1")
+    s.clock[0] += 30
+    await s.talk.check_replies()
+    assert [n for (n,) in s.view.named("notice")] == [
+        "no reply for 30 s; turn abandoned (no response.created)"
+    ]
+    assert s.sent == [{"type": "response.cancel", "event_id": s.sent[0]["event_id"]}]
+    assert s.view.states[-2:] == [TalkState.THINKING, TalkState.LISTENING]
+    # Its refusal (nothing was active) is expected: not shown.
+    error = {"type": "invalid_request_error", "message": "x", "event_id": s.sent[0]["event_id"]}
+    await s.server("error", error=error)
+    assert s.view.named("server_error") == []
+
+
+async def test_without_create_response_a_voice_turn_expects_no_reply() -> None:
+    s = make_setup()
+    s.talk.create_response = False
+    await s.server("input_audio_buffer.speech_stopped", audio_end_ms=900, item_id="u1")
+    s.clock[0] += 60
+    await s.talk.check_replies()
+    assert s.sent == [] and s.view.named("notice") == []
+
+
+async def test_the_idle_timeout_says_why_a_reply_comes() -> None:
+    s = make_setup()
+    await s.server(
+        "input_audio_buffer.timeout_triggered", audio_start_ms=4000, audio_end_ms=10000, item_id="u"
+    )
+    assert s.view.named("notice") == [
+        ("idle timeout: no speech for 6.0 s, so the assistant speaks up",)
+    ]
+
+
+async def test_a_failed_transcription_takes_the_place_of_the_users_words() -> None:
+    s = make_setup()
+    await s.server(
+        "conversation.item.input_audio_transcription.failed",
+        item_id="u1",
+        content_index=0,
+        error={"type": "transcription_error", "message": "Audio unintelligible"},
+    )
+    assert s.view.named("user_transcript") == [
+        ("u1", "[transcription failed: Audio unintelligible]", True)
+    ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import pytest
@@ -16,6 +17,7 @@ from realtime_console.errors import ConfigError
 from realtime_console.server import LocalServer, ServerOptions
 from realtime_console.server.faults import (
     MALFORMED_FRAME,
+    TRANSCRIPTION_FAILURE,
     UNKNOWN_EVENT_TYPE,
     Abort,
     FaultInjector,
@@ -26,7 +28,7 @@ from realtime_console.server.faults import (
     Stall,
     http_fault,
 )
-from realtime_console.server.testing import check_server_event
+from realtime_console.server.testing import EventRecorder, check_server_event
 
 API_KEY = "test-key-0123456789"
 USER_TEXT = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
@@ -292,3 +294,169 @@ async def test_delayed_deltas_still_arrive_complete_and_in_order() -> None:
                 kinds.append(parsed["type"])
     assert kinds[0] == "session.created"
     assert kinds.count("response.output_audio.delta") > 3
+
+
+# ---- replies that never finish, start-up faults, failed transcriptions ------------------
+
+
+def test_spec_parses_the_silence_and_start_up_faults() -> None:
+    plan = FaultPlan.parse(
+        "no_done=2,ignore_create=1,no_session_created=1,no_session_updated=true,"
+        "reject_update=yes,transcription_failed=3"
+    )
+    assert plan == FaultPlan(
+        no_done=2,
+        ignore_create=1,
+        no_session_created=True,
+        no_session_updated=True,
+        reject_update=True,
+        transcription_failed=3,
+    )
+    assert plan.active and not FaultPlan.parse("reject_update=0").active
+    with pytest.raises(ConfigError, match="--faults: reject_update must be 1 or 0, got 'maybe'"):
+        FaultPlan.parse("reject_update=maybe")
+    with pytest.raises(ConfigError, match="no_done must be >= 0"):
+        FaultPlan.parse("no_done=-1")
+
+
+def sent_types(actions: Sequence[object]) -> list[str]:
+    return [json.loads(a.frame)["type"] for a in actions if isinstance(a, Send)]
+
+
+def test_no_done_withholds_the_first_dones_and_still_counts_them() -> None:
+    injector = FaultInjector(FaultPlan(no_done=2, unknown_at=4))
+    assert injector.actions(event("response.done")) == []
+    assert injector.actions(event("response.done")) == []
+    assert sent_types(injector.actions(event("rate_limits.updated"))) == ["rate_limits.updated"]
+    # The withheld dones were events 1 and 2: the unknown frame goes before event 4.
+    assert sent_types(injector.actions(event("response.done"))) == [
+        UNKNOWN_EVENT_TYPE,
+        "response.done",
+    ]
+
+
+def test_start_up_events_are_withheld() -> None:
+    injector = FaultInjector(FaultPlan(no_session_created=True, no_session_updated=True))
+    assert injector.actions(event("session.created")) == []
+    assert injector.actions(event("session.updated")) == []
+    assert sent_types(injector.actions(event("conversation.item.added"))) == [
+        "conversation.item.added"
+    ]
+
+
+def test_inbound_faults_swallow_creates_and_reject_the_first_update() -> None:
+    injector = FaultInjector(FaultPlan(ignore_create=1, reject_update=True))
+    append = json.dumps({"type": "input_audio_buffer.append", "audio": "AAAA"})
+    create = json.dumps({"type": "response.create", "event_id": "evt_1"})
+    update = json.dumps({"type": "session.update", "session": {"type": "realtime"}})
+    assert injector.inbound(append) is None
+    assert injector.inbound('{"note": "says response.create but is not one"}') is None
+    assert injector.inbound("not json at all: session.update") is None
+    assert injector.inbound(create.encode()) == []
+    assert injector.inbound(create) is None  # only the first
+    (rejection,) = injector.inbound(update) or []
+    assert isinstance(rejection, Send)
+    error = json.loads(rejection.frame)
+    check_server_event(error)
+    assert error["error"]["event_id"] is None and error["error"]["type"] == "invalid_request_error"
+    assert injector.inbound(update) is None
+
+
+def test_drop_connections_limits_the_new_faults_to_the_first_connections() -> None:
+    plan = FaultPlan(no_done=1, ignore_create=1, no_session_created=True, drop_connections=1)
+    create = '{"type":"response.create"}'
+    first, second = FaultInjector(plan, 1), FaultInjector(plan, 2)
+    assert first.actions(event("session.created")) == [] and first.inbound(create) == []
+    assert sent_types(second.actions(event("session.created"))) == ["session.created"]
+    assert sent_types(second.actions(event("response.done"))) == ["response.done"]
+    assert second.inbound(create) is None
+
+
+def transcription(kind: str, item_id: str, **fields: object) -> dict[str, object]:
+    return {
+        "type": f"conversation.item.input_audio_transcription.{kind}",
+        "event_id": f"event_{kind}_{item_id}",
+        "item_id": item_id,
+        "content_index": 0,
+        **fields,
+    }
+
+
+def test_the_first_transcriptions_fail_and_later_ones_do_not() -> None:
+    injector = FaultInjector(FaultPlan(transcription_failed=1))
+    assert injector.actions(transcription("delta", "item_a", delta="[1.2")) == []
+    (failed,) = injector.actions(transcription("completed", "item_a", transcript="[1.2 s]"))
+    assert isinstance(failed, Send)
+    parsed = json.loads(failed.frame)
+    check_server_event(parsed)
+    assert parsed["type"] == "conversation.item.input_audio_transcription.failed"
+    assert parsed["item_id"] == "item_a"
+    assert parsed["error"]["message"] == TRANSCRIPTION_FAILURE
+    assert sent_types(injector.actions(transcription("delta", "item_b", delta="x"))) == [
+        "conversation.item.input_audio_transcription.delta"
+    ]
+
+
+async def test_ignore_create_and_no_done_through_the_sdk() -> None:
+    async with faulty("ignore_create=1,no_done=1") as server:
+        async with client(server).realtime.connect(model="m") as connection:
+            recorder = EventRecorder(connection)
+            await recorder.until("session.created")
+            await connection.response.create()  # swallowed: no answer at all
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(connection.recv_bytes(), 0.3)
+            await connection.response.create()
+            kinds = [e["type"] for e in await recorder.until("rate_limits.updated")]
+            await connection.response.create()
+            later = [e["type"] for e in await recorder.until("response.done")]
+    assert kinds[0] == "response.created" and "response.output_audio.delta" in kinds
+    assert "response.done" not in kinds  # withheld; the response itself ended
+    assert later[0] == "response.created"  # the server is free for the next one
+
+
+async def test_start_up_faults_through_the_sdk() -> None:
+    update = {"type": "realtime", "instructions": "be brief"}
+    async with faulty("no_session_created=1,no_session_updated=1") as server:
+        async with client(server).realtime.connect(model="m") as connection:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(connection.recv_bytes(), 0.3)
+            await connection.session.update(session=update)  # type: ignore[arg-type]
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(connection.recv_bytes(), 0.3)
+    async with faulty("reject_update=1") as server:
+        async with client(server).realtime.connect(model="m") as connection:
+            recorder = EventRecorder(connection)
+            await recorder.until("session.created")
+            await connection.session.update(session=update)  # type: ignore[arg-type]
+            (error,) = await recorder.until("error")
+            await connection.session.update(session=update)  # type: ignore[arg-type]
+            (updated,) = await recorder.until("session.updated")
+    assert error["error"]["event_id"] is None
+    assert updated["session"]["instructions"] == "be brief"
+
+
+async def test_transcription_failed_through_the_sdk() -> None:
+    session = {
+        "type": "realtime",
+        "audio": {"input": {"transcription": {"model": "whisper-1"}, "turn_detection": None}},
+    }
+    speech = base64.b64encode(bytes(24000)).decode()  # 0.5 s
+    async with faulty("transcription_failed=1") as server:
+        async with client(server).realtime.connect(model="m") as connection:
+            recorder = EventRecorder(connection)
+            await connection.session.update(session=session)  # type: ignore[arg-type]
+            await recorder.until("session.updated")
+            for _ in range(2):
+                await connection.input_audio_buffer.append(audio=speech)
+                await connection.input_audio_buffer.commit()
+            first = await recorder.until(
+                "conversation.item.input_audio_transcription.failed",
+                "conversation.item.input_audio_transcription.completed",
+            )
+            second = await recorder.until(
+                "conversation.item.input_audio_transcription.failed",
+                "conversation.item.input_audio_transcription.completed",
+            )
+    assert first[-1]["type"] == "conversation.item.input_audio_transcription.failed"
+    assert not any(e["type"].endswith("transcription.delta") for e in first)
+    assert second[-1]["type"] == "conversation.item.input_audio_transcription.completed"
