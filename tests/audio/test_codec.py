@@ -1,7 +1,6 @@
 """codec: real encodes and decodes through PyAV/FFmpeg, hand-built WAV headers, content sniffing.
 
-The WAV builders here are shared with test_input_file: they write every WAV variant by hand
-(``wave`` writes only integer PCM), so each header field is the one the test meant.
+The signals and hand-built WAVs come from tests/fixtures/audio_files.py.
 """
 
 from __future__ import annotations
@@ -10,185 +9,32 @@ import shutil
 import struct
 import subprocess
 import sys
-import wave
-from io import BytesIO
 from pathlib import Path
-from typing import Literal, get_args
+from typing import get_args
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
 from realtime_console import config
 from realtime_console.audio import codec, formats
 from realtime_console.audio.codec import AudioFormat, CodecError
-
-RATE = 24_000
-
-# Codec padding allowed on a round trip: two codec frames (MP3 at 24 kHz: 576 samples, AAC:
-# 1024, Opus: 20 ms). ADTS carries no priming info, so AAC comes back ~1 frame longer.
-FRAME_SLACK_S: dict[str, float] = {
-    "wav": 0.0,
-    "flac": 0.0,
-    "pcm16": 0.0,
-    "mp3": 2 * 576 / RATE,
-    "aac": 2 * 1024 / RATE,
-    "opus": 0.040,
-}
-LOSSY: tuple[AudioFormat, ...] = ("mp3", "opus", "aac")
-SNIFFABLE: tuple[AudioFormat, ...] = ("wav", "mp3", "flac", "opus", "aac")
-
-# --------------------------------------------------------------------------------------------
-# signals and measurements
-
-
-def tone(
-    hz: float = 440.0, seconds: float = 1.0, rate: int = RATE, amp: float = 0.5
-) -> npt.NDArray[np.float64]:
-    t = np.arange(round(seconds * rate)) / rate
-    return amp * np.sin(2 * np.pi * hz * t)
-
-
-def chirp(seconds: float = 2.0, rate: int = RATE) -> npt.NDArray[np.float64]:
-    """A 200 Hz → 4 kHz sweep: correlates with itself at one lag only, unlike a sine."""
-    t = np.arange(round(seconds * rate)) / rate
-    f0, f1 = 200.0, 4000.0
-    return 0.5 * np.sin(2 * np.pi * (f0 * t + (f1 - f0) * t * t / (2 * seconds)))
-
-
-def to_pcm16(x: npt.NDArray[np.float64]) -> bytes:
-    return bytes(np.round(np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
-
-
-def samples_of(pcm16: bytes) -> npt.NDArray[np.float64]:
-    return np.frombuffer(pcm16, dtype="<i2").astype(np.float64) / 32768.0
-
-
-def dominant_hz(pcm16: bytes, rate: int = RATE) -> float:
-    x = samples_of(pcm16)
-    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
-    return float(np.argmax(spectrum)) * rate / len(x)
-
-
-def rms(pcm16: bytes) -> float:
-    x = samples_of(pcm16)
-    return float(np.sqrt(np.mean(x * x)))
-
-
-def best_correlation(reference: npt.NDArray[np.float64], pcm16: bytes) -> float:
-    """Pearson correlation of ``pcm16`` with ``reference`` at the lag that aligns them best."""
-    y = samples_of(pcm16)
-    n = len(reference) + len(y)
-    xc = np.fft.irfft(np.fft.rfft(y, n) * np.conj(np.fft.rfft(reference, n)), n)
-    lag = int(np.argmax(xc[: len(y)]))  # codecs delay, never advance
-    m = min(len(reference), len(y) - lag)
-    return float(np.corrcoef(reference[:m], y[lag : lag + m])[0, 1])
-
-
-# --------------------------------------------------------------------------------------------
-# WAV files written by hand
-
-WavEncoding = Literal["pcm", "float", "alaw", "mulaw"]
-_TAGS = {"pcm": 1, "float": 3, "alaw": 6, "mulaw": 7}
-_GUID_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"  # KSDATAFORMAT_SUBTYPE
-
-
-def mulaw_encode(x: npt.NDArray[np.int16]) -> npt.NDArray[np.uint8]:
-    """G.711 μ-law (the CCITT reference algorithm, vectorised)."""
-    v = x.astype(np.int32)
-    sign = np.where(v < 0, 0x80, 0)
-    mag = np.minimum(np.abs(v), 32635) + 0x84
-    exponent = np.floor(np.log2(mag)).astype(np.int32) - 7
-    mantissa = (mag >> (exponent + 3)) & 0x0F
-    out: npt.NDArray[np.uint8] = (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8)
-    return out
-
-
-def alaw_encode(x: npt.NDArray[np.int16]) -> npt.NDArray[np.uint8]:
-    """G.711 A-law (Sun's reference linear2alaw, vectorised)."""
-    v = x.astype(np.int32)
-    mask = np.where(v >= 0, 0xD5, 0x55)
-    v = np.maximum(np.where(v >= 0, v, -v - 8), 0)
-    seg = np.searchsorted(np.array([0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF, 0x3FFF, 0x7FFF]), v)
-    quant = np.where(seg < 2, v >> 4, v >> np.minimum(seg + 3, 31)) & 0x0F
-    aval = np.where(seg >= 8, 0x7F, (seg << 4) | quant)
-    out: npt.NDArray[np.uint8] = ((aval ^ mask) & 0xFF).astype(np.uint8)
-    return out
-
-
-def sample_bytes(x: npt.NDArray[np.float64], encoding: WavEncoding, bits: int) -> bytes:
-    """Interleaved samples (``x`` is frames × channels) in a WAV's sample encoding."""
-    x = np.clip(x, -1.0, 1.0)
-    if encoding == "float":
-        return bytes(x.astype("<f4" if bits == 32 else "<f8").tobytes())
-    if encoding in ("alaw", "mulaw"):
-        ints = np.round(x * 32767).astype(np.int16)
-        return bytes((alaw_encode if encoding == "alaw" else mulaw_encode)(ints).tobytes())
-    if bits == 8:  # 8-bit WAV is unsigned, centred on 128
-        return bytes((np.round(x * 127) + 128).astype(np.uint8).tobytes())
-    full = np.round(x * (2 ** (bits - 1) - 1)).astype("<i4")
-    if bits == 24:
-        return bytes(full.reshape(-1, 1).view(np.uint8)[:, :3].tobytes())
-    return bytes(full.astype("<i2" if bits == 16 else "<i4").tobytes())
-
-
-def wav_bytes(
-    x: npt.NDArray[np.float64],
-    rate: int = RATE,
-    *,
-    encoding: WavEncoding = "pcm",
-    bits: int = 16,
-    extensible: bool = False,
-    chunks_before_data: bytes = b"",
-    declared_data_size: int | None = None,
-) -> bytes:
-    """A complete WAV file; ``x`` is mono (n,) or frames × channels."""
-    frames = x.reshape(len(x), -1)
-    channels = frames.shape[1]
-    data = sample_bytes(frames, encoding, bits)
-    width = (bits + 7) // 8
-    block_align = channels * width
-    tag = _TAGS[encoding]
-    base = struct.pack("<HIIHH", channels, rate, rate * block_align, block_align, bits)
-    if extensible:
-        mask = (1 << channels) - 1  # speakers FL, FR, ... in order
-        fmt = struct.pack("<H", 0xFFFE) + base + struct.pack("<HHI", 22, bits, mask)
-        fmt += struct.pack("<H", tag) + _GUID_TAIL
-    elif encoding == "pcm":
-        fmt = struct.pack("<H", tag) + base
-    else:  # non-PCM formats carry cbSize and a fact chunk with the sample count
-        fmt = struct.pack("<H", tag) + base + struct.pack("<H", 0)
-    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
-    if encoding != "pcm" or extensible:
-        body += b"fact" + struct.pack("<II", 4, len(frames))
-    body += chunks_before_data
-    size = len(data) if declared_data_size is None else declared_data_size
-    body += b"data" + struct.pack("<I", size) + data + (b"\x00" if len(data) & 1 else b"")
-    return b"RIFF" + struct.pack("<I", len(body)) + body
-
-
-def stdlib_wav(x: npt.NDArray[np.float64], rate: int = RATE, channels: int = 1) -> bytes:
-    """A 16-bit PCM WAV written by the stdlib, the reference for the simple case."""
-    buf = BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(channels)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(to_pcm16(x.reshape(-1)))
-    return buf.getvalue()
-
-
-def read_stdlib_wav(data: bytes) -> tuple[int, int, int, bytes]:
-    """(channels, sample width, rate, frames) as the stdlib ``wave`` module reads them."""
-    with wave.open(BytesIO(data), "rb") as r:
-        return r.getnchannels(), r.getsampwidth(), r.getframerate(), r.readframes(r.getnframes())
-
-
-def strip_id3(mp3: bytes) -> bytes:
-    size = mp3[6] << 21 | mp3[7] << 14 | mp3[8] << 7 | mp3[9]
-    assert mp3[:3] == b"ID3"
-    return mp3[10 + size :]
-
+from tests.fixtures.audio_files import (
+    FRAME_SLACK_S,
+    LOSSY,
+    RATE,
+    SNIFFABLE,
+    WavEncoding,
+    best_correlation,
+    chirp,
+    dominant_hz,
+    rms,
+    samples_of,
+    stdlib_wav,
+    strip_id3,
+    to_pcm16,
+    tone,
+    wav_bytes,
+)
 
 # --------------------------------------------------------------------------------------------
 # names and extensions

@@ -19,7 +19,7 @@ import pytest
 from realtime_console.audio import codec
 from realtime_console.audio.input_file import MAX_INPUT_BYTES, PreparedInput, prepare_input_audio
 from realtime_console.errors import ConfigError
-from tests.audio.test_codec import (
+from tests.fixtures.audio_files import (
     RATE,
     WavEncoding,
     dominant_hz,
