@@ -23,9 +23,30 @@ import wave
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, get_args
 
+from realtime_console.audio.errors import CodecError
 from realtime_console.audio.formats import AudioFormat  # one list: completions.format too
+from realtime_console.audio.sniff import SniffedFormat as SniffedFormat
+from realtime_console.audio.sniff import id3v2_end, mp3_frame
+from realtime_console.audio.sniff import sniff as sniff
+from realtime_console.audio.wav_header import (
+    WAVE_FORMAT_ALAW as WAVE_FORMAT_ALAW,
+)
+from realtime_console.audio.wav_header import (
+    WAVE_FORMAT_EXTENSIBLE as WAVE_FORMAT_EXTENSIBLE,
+)
+from realtime_console.audio.wav_header import (
+    WAVE_FORMAT_IEEE_FLOAT as WAVE_FORMAT_IEEE_FLOAT,
+)
+from realtime_console.audio.wav_header import (
+    WAVE_FORMAT_MULAW as WAVE_FORMAT_MULAW,
+)
+from realtime_console.audio.wav_header import (
+    WAVE_FORMAT_PCM as WAVE_FORMAT_PCM,
+)
+from realtime_console.audio.wav_header import WavHeader as WavHeader
+from realtime_console.audio.wav_header import parse_wav_header as parse_wav_header
 from realtime_console.protocol import pcm
 
 if TYPE_CHECKING:
@@ -49,7 +70,6 @@ __all__ = [
     "sniff",
 ]
 
-SniffedFormat = Literal["wav", "mp3", "flac", "opus", "aac"]
 
 OUTPUT_FORMATS: tuple[AudioFormat, ...] = get_args(AudioFormat)
 
@@ -65,10 +85,6 @@ EXTENSIONS: Mapping[str, AudioFormat] = MappingProxyType(
         ".raw": "pcm16",
     }
 )
-
-
-class CodecError(ValueError):
-    """Data that cannot be decoded as the audio format asked for (or any known one)."""
 
 
 # PyAV encoder name, FFmpeg muxer, bit rate (None: lossless). The bit rates suit mono speech:
@@ -178,206 +194,6 @@ def _encode_av(pcm16: bytes, fmt: str, sample_rate: int) -> bytes:
             container.mux(stream.encode(out))
         container.mux(stream.encode(None))
     return buf.getvalue()
-
-
-# ---------------------------------------------------------------------------------------------
-# WAV headers (read by hand: ``wave`` refuses float, A-law and, before 3.12, EXTENSIBLE files)
-
-WAVE_FORMAT_PCM = 0x0001
-WAVE_FORMAT_IEEE_FLOAT = 0x0003
-WAVE_FORMAT_ALAW = 0x0006
-WAVE_FORMAT_MULAW = 0x0007
-WAVE_FORMAT_EXTENSIBLE = 0xFFFE
-
-# Format tags whose data is plain fixed-size samples, so duration is bytes / block_align / rate.
-_FIXED_SIZE_TAGS = frozenset(
-    {WAVE_FORMAT_PCM, WAVE_FORMAT_IEEE_FLOAT, WAVE_FORMAT_ALAW, WAVE_FORMAT_MULAW}
-)
-
-
-@dataclass(frozen=True)
-class WavHeader:
-    """A RIFF/WAVE file's ``fmt `` chunk and where its ``data`` chunk is."""
-
-    format_tag: int  # for WAVE_FORMAT_EXTENSIBLE files, the sub-format's tag
-    extensible: bool
-    channels: int
-    sample_rate: int
-    bits_per_sample: int
-    block_align: int
-    data_offset: int
-    data_size: int  # as the header declares it
-    data_available: int  # what the file actually holds after data_offset (up to data_size)
-
-    @property
-    def truncated(self) -> bool:
-        return self.data_available < self.data_size
-
-    @property
-    def is_api_pcm16(self) -> bool:
-        """Plain 16-bit PCM, mono, 24 kHz, in the basic (non-extensible) layout."""
-        return (
-            self.format_tag == WAVE_FORMAT_PCM
-            and not self.extensible
-            and self.channels == pcm.CHANNELS
-            and self.sample_rate == pcm.SAMPLE_RATE
-            and self.bits_per_sample == 16
-            and self.block_align == pcm.SAMPLE_WIDTH
-        )
-
-    @property
-    def fixed_size_samples(self) -> bool:
-        """Uncompressed samples whose size agrees with the block alignment: header math works."""
-        width = (self.bits_per_sample + 7) // 8
-        return self.format_tag in _FIXED_SIZE_TAGS and self.block_align == self.channels * width
-
-    @property
-    def duration_s(self) -> float:
-        """Header math; meaningful only when ``fixed_size_samples``."""
-        return self.data_available // self.block_align / self.sample_rate
-
-
-def parse_wav_header(data: bytes) -> WavHeader:
-    """Walk a RIFF/WAVE file's chunks up to ``data``; CodecError names what is missing."""
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise CodecError("not a RIFF/WAVE file")
-    fmt_chunk: bytes | None = None
-    pos = 12
-    while pos + 8 <= len(data):
-        chunk_id = data[pos : pos + 4]
-        size = int.from_bytes(data[pos + 4 : pos + 8], "little")
-        body = pos + 8
-        if chunk_id == b"fmt ":
-            fmt_chunk = data[body : body + size]
-            if len(fmt_chunk) < 16 or size < 16:
-                raise CodecError("truncated fmt chunk")
-        elif chunk_id == b"data":
-            if fmt_chunk is None:
-                raise CodecError("data chunk before the fmt chunk")
-            available = min(size, len(data) - body)
-            return _wav_header(fmt_chunk, body, size, available)
-        pos = body + size + (size & 1)  # chunks are padded to an even length
-    raise CodecError("no fmt chunk" if fmt_chunk is None else "no data chunk")
-
-
-def _wav_header(fmt_chunk: bytes, data_offset: int, data_size: int, available: int) -> WavHeader:
-    def u16(i: int) -> int:
-        return int.from_bytes(fmt_chunk[i : i + 2], "little")
-
-    tag, channels, bits, block_align = u16(0), u16(2), u16(14), u16(12)
-    rate = int.from_bytes(fmt_chunk[4:8], "little")
-    extensible = tag == WAVE_FORMAT_EXTENSIBLE
-    if extensible:
-        if len(fmt_chunk) < 40:
-            raise CodecError("truncated WAVE_FORMAT_EXTENSIBLE fmt chunk")
-        tag = u16(24)  # the sub-format GUID starts with the classic format tag
-    if channels == 0 or rate == 0 or block_align == 0:
-        raise CodecError(f"fmt chunk has {channels} channels, {rate} Hz, block align {block_align}")
-    return WavHeader(
-        tag, extensible, channels, rate, bits, block_align, data_offset, data_size, available
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# sniff
-
-# MPEG audio layer III: kb/s per bitrate index (0 = free format, 15 = invalid, both refused).
-_MP3_KBPS_V1 = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
-_MP3_KBPS_V2 = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
-# Sample rates per version field (0 = MPEG 2.5, 1 = reserved, 2 = MPEG 2, 3 = MPEG 1).
-_MP3_RATES = {0: (11025, 12000, 8000), 2: (22050, 24000, 16000), 3: (44100, 48000, 32000)}
-
-
-@dataclass(frozen=True)
-class _Mp3Frame:
-    length: int
-    version: int
-    sample_rate: int
-    channels: int
-
-
-def _mp3_frame(data: bytes, pos: int) -> _Mp3Frame | None:
-    """The MPEG layer III frame header at ``pos``, if one parses there."""
-    if pos + 4 > len(data):
-        return None
-    h = int.from_bytes(data[pos : pos + 4], "big")
-    version, layer = (h >> 19) & 3, (h >> 17) & 3
-    br_index, sr_index, padding = (h >> 12) & 15, (h >> 10) & 3, (h >> 9) & 1
-    if h >> 21 != 0x7FF or version == 1 or layer != 1:  # 11 sync bits; layer bits 01 = III
-        return None
-    if br_index in (0, 15) or sr_index == 3 or h & 3 == 2:  # free/bad rate, reserved emphasis
-        return None
-    rate = _MP3_RATES[version][sr_index]
-    kbps = (_MP3_KBPS_V1 if version == 3 else _MP3_KBPS_V2)[br_index]
-    length = (144 if version == 3 else 72) * kbps * 1000 // rate + padding
-    channels = 1 if (h >> 6) & 3 == 3 else 2
-    return _Mp3Frame(length, version, rate, channels)
-
-
-def _adts_frame_length(data: bytes, pos: int) -> int | None:
-    """The length of the ADTS frame at ``pos``, if its header parses: sync 0xFFF, layer 00."""
-    if pos + 7 > len(data) or data[pos] != 0xFF or data[pos + 1] & 0xF6 != 0xF0:
-        return None
-    if (data[pos + 2] >> 2) & 15 > 12:  # sampling-frequency index 13..15 is reserved
-        return None
-    length = ((data[pos + 3] & 3) << 11) | (data[pos + 4] << 3) | (data[pos + 5] >> 5)
-    return length if length >= 7 else None
-
-
-def _id3v2_end(data: bytes) -> int | None:
-    """Where the audio starts after a leading ID3v2 tag, or None when there is no such tag."""
-    if len(data) < 10 or data[:3] != b"ID3" or data[3] == 0xFF or data[4] == 0xFF:
-        return None
-    if any(b & 0x80 for b in data[6:10]):  # the size is "syncsafe": 7 bits per byte
-        return None
-    size = data[6] << 21 | data[7] << 14 | data[8] << 7 | data[9]
-    end = 10 + size + (10 if data[5] & 0x10 else 0)  # flag 0x10: a footer follows
-    while end < len(data) and data[end] == 0:  # some taggers pad with zeros outside the tag
-        end += 1
-    return end
-
-
-def sniff(data: bytes) -> SniffedFormat | None:
-    """The format ``data`` holds, judged by content alone, or None.
-
-    A frame-sync format (MP3 without an ID3 tag, ADTS) must show two consecutive valid headers
-    (or one frame that is the whole buffer): a single 11/12-bit sync word is common in noise.
-    Pass at least a few kilobytes from the start of the file.
-    """
-    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
-        return "wav"
-    if data[:4] == b"fLaC":
-        return "flac"
-    if data[:4] == b"OggS" and len(data) >= 27:
-        payload = 27 + data[26]  # header, then one lacing byte per segment
-        return "opus" if data[payload : payload + 8] == b"OpusHead" else None
-    id3_end = _id3v2_end(data)
-    if id3_end is not None:
-        # An ID3v2 tag means MP3 nearly always; FLAC and ADTS files are sometimes tagged too.
-        if data[id3_end : id3_end + 4] == b"fLaC":
-            return "flac"
-        if _adts_frame_length(data, id3_end) is not None:
-            return "aac"
-        return "mp3"
-    # Without a tag: the first frame must be followed by a second of the same kind (or end
-    # the data exactly).
-    first = _mp3_frame(data, 0)
-    if first is not None:
-        second = _mp3_frame(data, first.length)
-        if first.length == len(data) or (
-            second is not None
-            and (second.version, second.sample_rate) == (first.version, first.sample_rate)
-        ):
-            return "mp3"
-        return None
-    length = _adts_frame_length(data, 0)
-    if length is not None:
-        if length == len(data) or (
-            _adts_frame_length(data, length) is not None
-            and data[length + 2] >> 2 & 15 == data[2] >> 2 & 15  # same sampling rate
-        ):
-            return "aac"
-    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -591,10 +407,10 @@ def _header_only(data: bytes, fmt: str) -> tuple[int, int, str] | None:
     """(rate, channels, decoder sample format) of a file with headers but no audio frames."""
     if fmt == "mp3":
         # An ID3 tag and at most one frame, which is LAME's "Info"/"Xing" header frame.
-        start = _id3v2_end(data) or 0
+        start = id3v2_end(data) or 0
         if start == len(data):
             return (0, 0, "")
-        frame = _mp3_frame(data, start)
+        frame = mp3_frame(data, start)
         if frame is None or start + frame.length < len(data):
             return None
         info = data[start : start + frame.length]

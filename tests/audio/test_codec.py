@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from realtime_console import config
-from realtime_console.audio import codec, formats
+from realtime_console.audio import codec, formats, sniff
 from realtime_console.audio.codec import AudioFormat, CodecError
 from tests.fixtures.audio_files import (
     FRAME_SLACK_S,
@@ -339,7 +339,7 @@ def test_sniff_mp3_without_a_tag_needs_two_frames() -> None:
     frames = strip_id3(codec.encode(to_pcm16(tone(440.0, 2.0)), "mp3"))
     assert frames[:2] == b"\xff\xf3"  # MPEG-2 layer III: 24 kHz
     assert codec.sniff(frames) == "mp3"
-    first = codec._mp3_frame(frames, 0)
+    first = sniff.mp3_frame(frames, 0)
     assert first is not None
     assert codec.sniff(frames[: first.length]) == "mp3"  # one whole frame, nothing else
     assert codec.sniff(frames[: first.length] + b"\x00" * 600) is None  # no second frame
