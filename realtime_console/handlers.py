@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from realtime_console.dispatcher import Event, Handler
-from realtime_console.protocol import pcm
+from realtime_console.protocol import pcm, rate_limits
 from realtime_console.recent import RecentCounter
-from realtime_console.ui.view import ConsoleView
+from realtime_console.ui.view import ConsoleView, ServerUpdatesView
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,15 @@ class ConsoleHandlers:
         # the error answering one is expected, so it is logged but not shown.
         self._expected_errors: dict[str, None] = {}
         self._ended: dict[str, None] = {}  # ended by end_unfinished: a late done adds nothing
+        # Per response, the text shown so far per content part (item id, content index), in
+        # order: a part's ``…done`` text is compared with it. Bounded like ``_showing``.
+        self._parts: dict[str, dict[tuple[str, int], str]] = {}
+        self.rate_limits: list[rate_limits.RateLimit] = []  # the latest rate_limits.updated
+
+    @property
+    def _updates(self) -> ServerUpdatesView | None:
+        """The views of ours show rate limits and final texts; an older ConsoleView does not."""
+        return self.view if isinstance(self.view, ServerUpdatesView) else None
 
     def table(self) -> dict[str, Handler]:
         return {
@@ -55,7 +64,10 @@ class ConsoleHandlers:
             "response.output_audio.delta": self.audio_delta,
             "response.output_audio_transcript.delta": self.text_delta,
             "response.output_text.delta": self.text_delta,
+            "response.output_audio_transcript.done": self.text_done,
+            "response.output_text.done": self.text_done,
             "response.done": self.response_done,
+            "rate_limits.updated": self.rate_limits_updated,
             "conversation.item.input_audio_transcription.delta": self.user_transcript_delta,
             "conversation.item.input_audio_transcription.completed": self.user_transcript_done,
             "conversation.item.input_audio_transcription.failed": self.user_transcript_failed,
@@ -73,9 +85,6 @@ class ConsoleHandlers:
                     "response.content_part.added",
                     "response.content_part.done",
                     "response.output_audio.done",
-                    "response.output_audio_transcript.done",
-                    "response.output_text.done",
-                    "rate_limits.updated",
                     "input_audio_buffer.committed",
                     "input_audio_buffer.cleared",
                 )
@@ -122,7 +131,43 @@ class ConsoleHandlers:
         response_id = _str(event, "response_id")
         if response_id not in self.dropped_responses:
             _remember(self._showing, response_id)
-            self.view.assistant_delta(response_id, _str(event, "delta"))
+            delta = _str(event, "delta")
+            parts = self._parts_of(response_id)
+            key = _part_key(event)
+            parts[key] = parts.get(key, "") + delta
+            self.view.assistant_delta(response_id, delta)
+
+    def _parts_of(self, response_id: str) -> dict[tuple[str, int], str]:
+        parts = self._parts.get(response_id)
+        if parts is None:
+            parts = self._parts[response_id] = {}
+            while len(self._parts) > _KEPT_IDS:
+                del self._parts[next(iter(self._parts))]
+        return parts
+
+    def text_done(self, event: Event) -> None:
+        """A part's final text: when it is not what the deltas said (a server may correct or
+        complete it), the view is given the response's whole text with this part replaced."""
+        response_id = _str(event, "response_id")
+        updates = self._updates
+        if response_id in self.dropped_responses or updates is None:
+            return  # a cut or abandoned reply stays as it was shown
+        final = _str(event, "transcript") or _str(event, "text")
+        parts = self._parts_of(response_id)
+        key = _part_key(event)
+        if parts.get(key, "") == final:
+            return
+        parts[key] = final
+        updates.assistant_final(response_id, "".join(parts.values()))
+
+    def rate_limits_updated(self, event: Event) -> None:
+        limits = rate_limits.parse(event)
+        if not limits:
+            return
+        self.rate_limits = limits
+        updates = self._updates
+        if updates is not None:
+            updates.rate_limits(limits)
 
     def response_done(self, event: Event) -> None:
         response = event.get("response")
@@ -135,6 +180,7 @@ class ConsoleHandlers:
         if isinstance(usage, Mapping):
             self.last_usage = usage
         self._showing.pop(response_id, None)
+        self._parts.pop(response_id, None)
         for sink in self.sinks:
             sink.response_done(response_id)
         self.view.assistant_done(response_id, str(response.get("status", "completed")))
@@ -146,6 +192,7 @@ class ConsoleHandlers:
         so the view hears nothing: whoever ended it says why, once."""
         self.dropped_responses.add(response_id)
         _remember(self._ended, response_id)
+        self._parts.pop(response_id, None)
         for sink in self.sinks:
             sink.response_done(response_id)
         if response_id in self._showing:
@@ -165,6 +212,11 @@ class ConsoleHandlers:
         message = error.get("message") if isinstance(error, Mapping) else None
         text = f"[transcription failed: {message or 'no reason given'}]"
         self.view.user_transcript(_str(event, "item_id"), text, final=True)
+
+
+def _part_key(event: Event) -> tuple[str, int]:
+    index = event.get("content_index")
+    return _str(event, "item_id"), index if isinstance(index, int) else 0
 
 
 def _remember(ids: dict[str, None], key: str) -> None:

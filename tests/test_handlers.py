@@ -81,3 +81,129 @@ async def test_an_expected_error_is_not_shown_and_others_still_are() -> None:
     await dispatcher.dispatch(error("evt_cancel"))  # expected once only
     await dispatcher.dispatch(error(None))
     assert err.getvalue() == "server error [c]: m (event evt_cancel)\nserver error [c]: m\n"
+
+
+def limits_event(tokens_left: int, reset_s: float = 30.0) -> dict[str, object]:
+    return {
+        "type": "rate_limits.updated",
+        "rate_limits": [
+            {"name": "requests", "limit": 5000, "remaining": 4999, "reset_seconds": 0.012},
+            {"name": "tokens", "limit": 40000, "remaining": tokens_left, "reset_seconds": reset_s},
+            {"name": "broken", "limit": "many"},  # skipped, the others still count
+        ],
+    }
+
+
+def transcript(response_id: str, delta: str) -> dict[str, object]:
+    return {
+        "type": "response.output_audio_transcript.delta",
+        "response_id": response_id,
+        "item_id": "item1",
+        "content_index": 0,
+        "delta": delta,
+    }
+
+
+def transcript_done(response_id: str, text: str) -> dict[str, object]:
+    return {
+        "type": "response.output_audio_transcript.done",
+        "response_id": response_id,
+        "item_id": "item1",
+        "content_index": 0,
+        "transcript": text,
+    }
+
+
+def done(response_id: str) -> dict[str, object]:
+    return {"type": "response.done", "response": {"id": response_id, "status": "completed"}}
+
+
+async def test_a_final_transcript_equal_to_the_deltas_prints_nothing_more() -> None:
+    out = io.StringIO()
+    dispatcher, _, errors = wired(out)
+    for event in (
+        transcript("r1", "Hel"),
+        transcript("r1", "lo."),
+        transcript_done("r1", "Hello."),
+    ):
+        await dispatcher.dispatch(event)
+    await dispatcher.dispatch(done("r1"))
+    assert (out.getvalue(), errors) == ("assistant> Hello.\n", [])
+
+
+async def test_a_corrected_final_text_prints_one_screened_final_line() -> None:
+    out = io.StringIO()
+    dispatcher, _, errors = wired(out)
+    await dispatcher.dispatch(transcript("r1", "Helo"))
+    await dispatcher.dispatch(transcript_done("r1", "Hello\x1b[2J\nthere"))
+    await dispatcher.dispatch(done("r1"))
+    # A text reply too: its done event carries ``text``.
+    await dispatcher.dispatch(
+        {"type": "response.output_text.delta", "response_id": "r2", "delta": "4"}
+    )
+    await dispatcher.dispatch(
+        {"type": "response.output_text.done", "response_id": "r2", "text": "42"}
+    )
+    await dispatcher.dispatch(done("r2"))
+    assert errors == []
+    lines = out.getvalue().splitlines()
+    assert lines[:2] == ["assistant> Helo", "assistant (final)> Hello there"]
+    assert "\x1b" not in out.getvalue() and len(lines) == 4  # one line each, no forged lines
+    assert lines[2:] == ["assistant> 4", "assistant (final)> 42"]
+
+
+async def test_a_cut_reply_gets_no_final_line() -> None:
+    out = io.StringIO()
+    dispatcher, handlers, _ = wired(out)
+    await dispatcher.dispatch(transcript("r1", "Once upon"))
+    handlers.dropped_responses.add("r1")  # as a barge-in does
+    await dispatcher.dispatch(transcript_done("r1", "Once upon a time there was"))
+    assert out.getvalue() == "assistant> Once upon"
+
+
+async def test_a_low_rate_limit_is_noticed_once_per_crossing() -> None:
+    err = io.StringIO()
+    handlers = ConsoleHandlers(PlainView(io.StringIO(), err))
+    dispatcher = Dispatcher()
+    dispatcher.register(handlers.table())
+    for left in (39_000, 3_500, 1_200, 30_000, 2_000):  # low, still low, recovered, low again
+        await dispatcher.dispatch(limits_event(left, reset_s=12.25))
+    assert err.getvalue().splitlines() == [
+        "-- rate limit low: tokens 3.5k/40k left, resets in 12.2 s",
+        "-- rate limit low: tokens 2k/40k left, resets in 12.2 s",
+    ]
+    assert [limit.name for limit in handlers.rate_limits] == ["requests", "tokens"]
+
+
+class OlderView:
+    """A ``ConsoleView`` written before rate limits and final texts (replay's ``SilentView``)."""
+
+    def __init__(self) -> None:
+        self.deltas: list[str] = []
+
+    def session_started(self, session_id: str, model: str) -> None: ...
+
+    def user_text(self, text: str) -> None: ...
+
+    def user_transcript(self, item_id: str, text: str, final: bool) -> None: ...
+
+    def assistant_delta(self, response_id: str, text: str) -> None:
+        self.deltas.append(text)
+
+    def assistant_done(self, response_id: str, status: str) -> None: ...
+
+    def server_error(self, code: str | None, message: str, event_id: str | None) -> None: ...
+
+    def notice(self, text: str) -> None: ...
+
+
+async def test_a_view_without_the_new_methods_still_works() -> None:
+    view = OlderView()
+    errors: list[str] = []
+    dispatcher = Dispatcher(on_handler_error=lambda kind, exc: errors.append(f"{kind}: {exc}"))
+    handlers = ConsoleHandlers(view)
+    dispatcher.register(handlers.table())
+    for event in (transcript("r1", "a"), transcript_done("r1", "ab"), limits_event(10)):
+        await dispatcher.dispatch(event)
+    assert (view.deltas, errors) == (["a"], [])
+    assert handlers.rate_limits[1].remaining == 10

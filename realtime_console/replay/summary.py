@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from realtime_console.eventlog import LogRecord, audio_byte_count
-from realtime_console.protocol import pcm
+from realtime_console.protocol import pcm, rate_limits
 from realtime_console.replay.completions_summary import CompletionsBuilder, CompletionsSummary
 from realtime_console.replay.stats import ms_between, percentile
 
@@ -62,6 +62,15 @@ class Turn:
 
 
 @dataclass
+class RateLimitTotal:
+    """One rate limit over the session: what was left at the end, and at the tightest."""
+
+    limit: int
+    last_remaining: int
+    lowest_remaining: int
+
+
+@dataclass
 class Totals:
     turns: int
     user_speech_s: float
@@ -79,6 +88,8 @@ class Totals:
     events: int
     reconnects: int
     underruns: int
+    # Per limit name (``rate_limits.updated``), in the order first seen; empty without any.
+    rate_limits: dict[str, RateLimitTotal] = field(default_factory=dict)
 
 
 @dataclass
@@ -127,6 +138,7 @@ class SummaryBuilder:
         self._events = 0
         self._reconnects = 0
         self._underruns = 0
+        self._rate_limits: dict[str, RateLimitTotal] = {}
         self._handlers: Mapping[tuple[str, str], Callable[[Mapping[str, Any], float | None], None]]
         self._handlers = {
             ("server", "input_audio_buffer.speech_started"): self._speech_started,
@@ -142,6 +154,7 @@ class SummaryBuilder:
             ("server", "response.output_audio.delta"): self._audio_delta,
             ("server", "response.done"): self._response_done,
             ("server", "error"): self._error,
+            ("server", "rate_limits.updated"): self._rate_limits_updated,
             ("client", "conversation.item.truncate"): self._truncate,
             ("meta", "barge_in"): self._barge_in,
             ("meta", "reconnect"): self._reconnect,
@@ -279,6 +292,14 @@ class SummaryBuilder:
         target = self.turns[-1].errors if self.turns else self._session_errors
         target.append(text)
 
+    def _rate_limits_updated(self, event: Mapping[str, Any], t: float | None) -> None:
+        for limit in rate_limits.parse(event):
+            seen = self._rate_limits.get(limit.name)
+            lowest = (
+                limit.remaining if seen is None else min(seen.lowest_remaining, limit.remaining)
+            )
+            self._rate_limits[limit.name] = RateLimitTotal(limit.limit, limit.remaining, lowest)
+
     # -------------------------------------------------------------------- console marks
 
     def _truncate(self, event: Mapping[str, Any], t: float | None) -> None:
@@ -325,6 +346,7 @@ class SummaryBuilder:
             events=self._events,
             reconnects=self._reconnects,
             underruns=self._underruns,
+            rate_limits=dict(self._rate_limits),
         )
         completions = self._completions.summary() if self._completions.turns else None
         return Summary(list(self.turns), totals, list(self._session_errors), completions)

@@ -6,8 +6,10 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
+from realtime_console.protocol.rate_limits import compact
 from realtime_console.replay.completions_table import render_completions
 from realtime_console.replay.summary import Summary, Totals, Turn
+from realtime_console.ui.sanitize import ID_LIMIT, clean, shorten
 
 Column = tuple[str, int, Callable[[Turn], str]]
 
@@ -73,13 +75,20 @@ def _totals(totals: Totals) -> str:
         f"first audio ms median {_num(totals.first_audio_ms_median)}, "
         f"p90 {_num(totals.first_audio_ms_p90)}, max {_num(totals.first_audio_ms_max)}"
     )
+    # Limit names are the server's: one short line each, no terminal controls.
+    limits = "".join(
+        f"; rate limit {shorten(clean(name), ID_LIMIT)} "
+        f"{compact(limit.last_remaining)}/{compact(limit.limit)} left "
+        f"(lowest {compact(limit.lowest_remaining)})"
+        for name, limit in totals.rate_limits.items()
+    )
     return (
         f"total: {totals.turns} turns in {totals.duration_s:.1f} s ({totals.events} events); "
         f"user speech {totals.user_speech_s:.2f} s; audio {totals.audio_generated_s:.2f} s "
         f"generated, {totals.audio_heard_s:.2f} s heard, {totals.truncated_turns} cut; "
         f"tokens {totals.input_tokens} in / {totals.output_tokens} out "
         f"({totals.total_tokens} total); {totals.errors} errors; "
-        f"{totals.reconnects} reconnects; {totals.underruns} underruns; {latency}"
+        f"{totals.reconnects} reconnects; {totals.underruns} underruns; {latency}{limits}"
     )
 
 

@@ -12,8 +12,10 @@ so a server cannot forge a ``you>`` line. A stdout that is gone ends the session
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TextIO
 
+from realtime_console.protocol.rate_limits import RateLimit, describe
 from realtime_console.redact import Redactor, StreamRedactor, process_redactor
 from realtime_console.ui.output import OutputClosed, write_output, write_status
 from realtime_console.ui.sanitize import ID_LIMIT, clean, screen_line
@@ -35,6 +37,7 @@ class PlainView:
         self._open_user_item: str | None = None
         self._broken = False  # a status line cut into the open line on a terminal
         self._closed: OutputClosed | None = None  # stdout is gone
+        self._low_limits: set[str] = set()  # names said to be low: said again only after recovery
 
     # -- output ---------------------------------------------------------------------------
 
@@ -131,6 +134,28 @@ class PlainView:
             self._write(f"{self._stream.flush()}{suffix}\n")
         elif status != "completed":
             self.notice(f"response {response_id} {status}")
+
+    # -- ServerUpdatesView ----------------------------------------------------------------
+
+    def assistant_final(self, response_id: str, text: str) -> None:
+        """The deltas are printed already and a line cannot be edited: end it, then print the
+        server's final text as a line of its own."""
+        if self._open_response == response_id:
+            self._open_response = None
+            self._write(self._stream.flush() + "\n")
+        else:
+            self._end_open_line()
+        self._write(f"assistant (final)> {self._whole(text)}\n")
+
+    def rate_limits(self, limits: Sequence[RateLimit]) -> None:
+        """One notice when a limit falls below 10 % left, none while it stays there (it is
+        updated after every response), another once it recovered and falls again."""
+        for limit in limits:
+            if not limit.low:
+                self._low_limits.discard(limit.name)
+            elif limit.name not in self._low_limits:
+                self._low_limits.add(limit.name)
+                self.notice(f"rate limit low: {describe(limit)}")
 
     def server_error(self, code: str | None, message: str, event_id: str | None) -> None:
         shown_code = screen_line(code, self._redactor, ID_LIMIT) if code else "unknown"

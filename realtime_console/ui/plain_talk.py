@@ -92,6 +92,19 @@ class PlainTalkView(PlainView):
         for response_id, text in held:
             super().assistant_delta(response_id, text)
 
+    def assistant_final(self, response_id: str, text: str) -> None:
+        if response_id in self._cut:
+            return  # the cut line shows what was heard; a final text would contradict it
+        held = [entry for entry in self._held if entry[0] == response_id]
+        if held and self._open_response != response_id:
+            # None of it is printed yet: print the final text instead of the deltas, once.
+            first = self._held.index(held[0])
+            self._held = [entry for entry in self._held if entry[0] != response_id]
+            self._held.insert(first, (response_id, text))
+            return
+        self._release()
+        super().assistant_final(response_id, text)
+
     def set_muted(self, muted: bool) -> None:
         self.notice("microphone muted" if muted else "microphone on")
 

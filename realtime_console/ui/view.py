@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import enum
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from realtime_console.protocol.rate_limits import RateLimit
 
 
 class ConsoleView(Protocol):
@@ -26,6 +29,20 @@ class ConsoleView(Protocol):
         """A one-line status message from the console itself."""
 
 
+@runtime_checkable
+class ServerUpdatesView(Protocol):
+    """What a view may show beyond ``ConsoleView``. Kept apart so a ``ConsoleView`` written
+    before these existed (replay's ``SilentView``) still is one: ``ConsoleHandlers`` calls them
+    only on a view that has them. Every view of ours (plain, plain talk, the TUI) does."""
+
+    def rate_limits(self, limits: Sequence[RateLimit]) -> None:
+        """The service's remaining budgets (``rate_limits.updated``), the whole list each time."""
+
+    def assistant_final(self, response_id: str, text: str) -> None:
+        """The response's final text (``…transcript.done`` / ``output_text.done``) differs from
+        the deltas shown: the server corrected or completed it. Never called when they match."""
+
+
 class TalkState(enum.Enum):
     """What the status line of ``talk`` shows."""
 
@@ -37,7 +54,7 @@ class TalkState(enum.Enum):
     RECONNECTING = "reconnecting"
 
 
-class TalkView(ConsoleView, Protocol):
+class TalkView(ConsoleView, ServerUpdatesView, Protocol):
     """A renderer for ``talk`` (plain lines or the Textual UI): the conversation plus live state."""
 
     def set_state(self, state: TalkState) -> None: ...

@@ -111,3 +111,38 @@ def test_push_to_talk_text_and_unprompted_turns(tmp_path: Path) -> None:
     totals = summary.totals
     assert (totals.errors, totals.underruns, totals.reconnects) == (2, 3, 1)
     assert (totals.first_audio_ms_median, totals.duration_s) == (400.0, 3.4)
+
+
+def test_rate_limits_of_a_recorded_session_are_in_the_totals(voice_log: VoiceRecording) -> None:
+    records = list(read_log(voice_log.path))
+    summary = SummaryBuilder().feed_all(records).summary()
+    # What the log says, computed independently of the builder.
+    seen: dict[str, list[int]] = defaultdict(list)
+    limit_of: dict[str, int] = {}
+    for r in records:
+        if r.dir == "server" and r.event["type"] == "rate_limits.updated":
+            for entry in r.event["rate_limits"]:
+                seen[entry["name"]].append(entry["remaining"])
+                limit_of[entry["name"]] = entry["limit"]
+    assert set(seen) == {"requests", "tokens"}  # the local server reports both
+    totals = summary.totals.rate_limits
+    assert list(totals) == list(seen)
+    for name, remaining in seen.items():
+        got = totals[name]
+        assert (got.limit, got.last_remaining, got.lowest_remaining) == (
+            limit_of[name],
+            remaining[-1],
+            min(remaining),
+        )
+
+
+def test_rate_limits_keep_the_last_and_the_lowest_per_name(tmp_path: Path) -> None:
+    def limits(tokens: int) -> dict[str, object]:
+        entries = [{"name": "tokens", "limit": 40000, "remaining": tokens, "reset_seconds": 3.0}]
+        return ev(1.0, "server", "rate_limits.updated", rate_limits=entries)
+
+    log = write_log(tmp_path / "limits.jsonl", [limits(30_000), limits(2_000), limits(39_000)])
+    summary = SummaryBuilder().feed_all(read_log(log)).summary()
+    tokens = summary.totals.rate_limits["tokens"]
+    assert (tokens.limit, tokens.last_remaining, tokens.lowest_remaining) == (40000, 39000, 2000)
+    assert SummaryBuilder().summary().totals.rate_limits == {}  # no updates, no entries

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 from realtime_console.eventlog import read_log
+from realtime_console.protocol.rate_limits import compact
 from realtime_console.replay.summary import SummaryBuilder
 from realtime_console.replay.summary_table import (
     diff_totals,
@@ -35,3 +36,17 @@ def test_table_json_and_diff(voice_log: VoiceRecording) -> None:
         line.split()[0] == "first_audio_ms_max" and line.endswith("+50")
         for line in text.splitlines()
     )
+
+
+def test_totals_line_and_json_carry_the_rate_limits(voice_log: VoiceRecording) -> None:
+    summary = SummaryBuilder().feed_all(read_log(voice_log.path)).summary()
+    tokens = summary.totals.rate_limits["tokens"]
+    total_line = render_table(summary).splitlines()[-1]
+    assert "; rate limit requests " in total_line and "; rate limit tokens " in total_line
+    assert f"(lowest {compact(tokens.lowest_remaining)})" in total_line
+    data = json.loads(render_json(summary))
+    assert data["totals"]["rate_limits"]["tokens"] == {
+        "limit": tokens.limit,
+        "last_remaining": tokens.last_remaining,
+        "lowest_remaining": tokens.lowest_remaining,
+    }

@@ -151,3 +151,29 @@ async def test_a_stdout_gone_while_text_was_held_ends_the_session_at_the_next_ca
         with pytest.raises(OutputClosed) as closed:
             v.set_state(TalkState.LISTENING)
         assert closed.value.exit_code == 0
+
+
+async def test_a_final_text_of_held_deltas_is_printed_instead_of_them() -> None:
+    v, out, _ = view(hold_s=30.0)
+    v.set_state(TalkState.USER_SPEAKING)
+    v.assistant_delta("r1", "Sunny an")
+    v.assistant_final("r1", "Sunny and mild.")  # nothing of r1 printed yet: no correction line
+    v.user_transcript("item_1", "Weather tomorrow?", final=True)
+    v.assistant_done("r1", "completed")
+    assert out.getvalue() == "you (heard)> Weather tomorrow?\nassistant> Sunny and mild.\n"
+
+
+async def test_a_final_text_after_printed_deltas_is_one_corrected_line() -> None:
+    v, out, _ = view(transcripts=False)
+    v.assistant_delta("r1", "Sunny an")
+    v.assistant_final("r1", "Sunny and mild.")
+    v.assistant_done("r1", "completed")
+    assert out.getvalue() == "assistant> Sunny an\nassistant (final)> Sunny and mild.\n"
+
+
+async def test_a_cut_reply_keeps_its_cut_line_without_a_final_one() -> None:
+    v, out, _ = view(transcripts=False)
+    v.assistant_delta("r1", "one two")
+    v.assistant_cut("r1", "one", 200)
+    v.assistant_final("r1", "one two three")
+    assert "final" not in out.getvalue()

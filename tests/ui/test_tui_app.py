@@ -10,6 +10,8 @@ from textual.pilot import Pilot
 from textual.widgets import RichLog
 
 from realtime_console._compat import TaskGroup
+from realtime_console.dispatcher import Dispatcher
+from realtime_console.handlers import ConsoleHandlers
 from realtime_console.redact import MASK
 from realtime_console.ui.tui import app as app_module
 from realtime_console.ui.tui.app import TalkApp
@@ -18,7 +20,13 @@ from realtime_console.ui.tui.conversation_pane import ConversationPane, TurnView
 from realtime_console.ui.tui.event_pane import EventPane
 from realtime_console.ui.tui.meter import FLOOR_DB, MeterBallistics
 from realtime_console.ui.tui.render import CUT_MARK
-from realtime_console.ui.tui.status_bar import LevelMeter, MicBadge, StateBadge, TurnInfo
+from realtime_console.ui.tui.status_bar import (
+    LevelMeter,
+    MicBadge,
+    RateLimitBadge,
+    StateBadge,
+    TurnInfo,
+)
 from realtime_console.ui.view import TalkState, TalkView
 
 SIZE = (100, 30)
@@ -461,3 +469,69 @@ async def test_the_pane_shows_server_text_cleaned_and_masked_by_the_processs_red
         assert texts[0].endswith(f"key {MASK} ok")
         assert texts[1].endswith(f"Incorrect API key {MASK}  (event evt_1)")
         assert not any(secret[:8] in text or "\x1b" in text for text in texts)
+
+
+def wired(app: TalkApp) -> Dispatcher:
+    """The app as the talk loop wires it: server events through ``ConsoleHandlers``."""
+    dispatcher = Dispatcher()
+    dispatcher.register(ConsoleHandlers(app).table())
+    return dispatcher
+
+
+def limits_event(requests_left: int, tokens_left: int) -> dict[str, object]:
+    return {
+        "type": "rate_limits.updated",
+        "rate_limits": [
+            {"name": "requests", "limit": 5000, "remaining": requests_left, "reset_seconds": 0.1},
+            {"name": "tokens", "limit": 40000, "remaining": tokens_left, "reset_seconds": 7.5},
+        ],
+    }
+
+
+async def test_status_bar_shows_the_most_constrained_rate_limit() -> None:
+    app, _ = make_app()
+    dispatcher = wired(app)
+    await dispatcher.dispatch(limits_event(4999, 12_300))  # before mount: shown once mounted
+    async with app.run_test(size=SIZE) as pilot:
+        badge = app.query_one(RateLimitBadge)
+        await frame(pilot)
+        assert badge.render().plain.strip() == "tokens 12.3k/40k left"
+        assert badge.region.width > 0  # really on the bar, not squeezed out
+        await dispatcher.dispatch(limits_event(4999, 1_500))
+        await frame(pilot)
+        assert badge.render().plain.strip() == "tokens 1.5k/40k left, resets in 7.5 s"
+        await dispatcher.dispatch(limits_event(100, 39_000))  # now requests is the tightest
+        await frame(pilot)
+        assert badge.render().plain.strip() == "requests 100/5k left, resets in 0.1 s"
+
+
+async def test_a_final_transcript_replaces_the_turns_text() -> None:
+    app, _ = make_app()
+    dispatcher = wired(app)
+    async with app.run_test(size=SIZE) as pilot:
+        for delta in ("Helo ", "wrld"):
+            await dispatcher.dispatch(
+                {
+                    "type": "response.output_audio_transcript.delta",
+                    "response_id": "r1",
+                    "item_id": "i1",
+                    "delta": delta,
+                }
+            )
+        await frame(pilot)
+        assert any("Helo wrld" in text for text in turn_texts(app))
+        await dispatcher.dispatch(
+            {
+                "type": "response.output_audio_transcript.done",
+                "response_id": "r1",
+                "item_id": "i1",
+                "transcript": "Hello world",
+            }
+        )
+        await dispatcher.dispatch(
+            {"type": "response.done", "response": {"id": "r1", "status": "completed"}}
+        )
+        await frame(pilot)
+        texts = turn_texts(app)
+        assert any("Hello world" in text for text in texts)
+        assert not any("Helo" in text for text in texts) and len(texts) == 1

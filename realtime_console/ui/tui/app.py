@@ -21,6 +21,7 @@ Keys (also in the footer):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -28,6 +29,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header
 
+from realtime_console.protocol.rate_limits import RateLimit, most_constrained
 from realtime_console.ui.tui.conversation import Changes, Conversation
 from realtime_console.ui.tui.conversation_pane import ConversationPane
 from realtime_console.ui.tui.event_lines import EventLines
@@ -36,6 +38,7 @@ from realtime_console.ui.tui.meter import MeterBallistics
 from realtime_console.ui.tui.status_bar import (
     LevelMeter,
     MicBadge,
+    RateLimitBadge,
     StateBadge,
     StatusBar,
     TurnInfo,
@@ -99,7 +102,7 @@ TurnView.notice {
     height: 1;
     background: $panel;
 }
-#state, #mic {
+#state, #mic, #limits {
     width: auto;
 }
 #meter {
@@ -122,6 +125,7 @@ class _Widgets:
     meter: LevelMeter
     state: StateBadge
     mic: MicBadge
+    limits: RateLimitBadge
     turn_info: TurnInfo
 
 
@@ -153,6 +157,7 @@ class TalkApp(App[int]):
         self.muted = False
         self.talking = False  # push-to-talk: a turn is being captured
         self.latency_ms: float | None = None
+        self.rate_limit: RateLimit | None = None  # the most constrained, as last reported
         self.session_label = ""
         self.interrupted = False  # the user quit with ctrl+c (exit code 130)
         self._quit_requested = False
@@ -175,6 +180,7 @@ class TalkApp(App[int]):
             meter=self.query_one(LevelMeter),
             state=self.query_one(StateBadge),
             mic=self.query_one(MicBadge),
+            limits=self.query_one(RateLimitBadge),
             turn_info=self.query_one(TurnInfo),
         )
         self._sync_status()
@@ -217,6 +223,7 @@ class TalkApp(App[int]):
         widgets.mic.muted = self.muted
         widgets.mic.push_to_talk = self.push_to_talk_mode
         widgets.mic.talking = self.talking
+        widgets.limits.limit = self.rate_limit
         widgets.turn_info.latency_ms = self.latency_ms
 
     def _show(self, changes: Changes) -> None:
@@ -243,6 +250,13 @@ class TalkApp(App[int]):
 
     def assistant_done(self, response_id: str, status: str) -> None:
         self._show(self.conversation.assistant_done(response_id, status))
+
+    def assistant_final(self, response_id: str, text: str) -> None:
+        self._show(self.conversation.assistant_final(response_id, text))
+
+    def rate_limits(self, limits: Sequence[RateLimit]) -> None:
+        self.rate_limit = most_constrained(limits)
+        self._sync_status()
 
     def assistant_cut(self, response_id: str, heard_text: str, heard_ms: int) -> None:
         self._show(self.conversation.assistant_cut(response_id, heard_text, heard_ms))

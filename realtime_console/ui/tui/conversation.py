@@ -192,6 +192,12 @@ class Conversation:
         turn.text += text
         return changes
 
+    def assistant_final(self, response_id: str, text: str) -> Changes:
+        """The server's final text of the response replaces what the deltas said."""
+        turn, changes = self._response(response_id)
+        turn.text = text
+        return changes
+
     def assistant_done(self, response_id: str, status: str) -> Changes:
         turn, changes = self._response(response_id)
         turn.status = status

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from realtime_console._compat import TaskGroup
+from realtime_console.protocol.rate_limits import RateLimit
 from realtime_console.ui.view import TalkState, TalkView
 
 MIC_BLOCK_S = 0.02  # the talk loop reports a level per 20 ms microphone block
@@ -131,6 +132,11 @@ def _event(direction: str, event_type: str, summary: str = "") -> Do:
     return Do(lambda view: view.event_line(direction, event_type, summary))
 
 
+def _limits(tokens_left: int) -> list[RateLimit]:
+    """What a ``rate_limits.updated`` says after a turn, for the status bar's badge."""
+    return [RateLimit("requests", 5000, 4990), RateLimit("tokens", 40_000, tokens_left, 42.0)]
+
+
 SCRIPT: tuple[Step, ...] = (
     _state(TalkState.CONNECTING),
     _event("client", "session.update", "server_vad, voice marin, transcription on"),
@@ -155,6 +161,8 @@ SCRIPT: tuple[Step, ...] = (
     _assistant("resp_1", WEATHER_A),
     _event("server", "response.done", "resp_1 completed"),
     Do(lambda view: view.assistant_done("resp_1", "completed")),
+    _event("server", "rate_limits.updated", "tokens 38.2k/40k left"),
+    Do(lambda view: view.rate_limits(_limits(38_200))),
     _state(TalkState.LISTENING),
     Wait(1.0),
     # turn 2: the user barges in on a long answer
@@ -182,6 +190,7 @@ SCRIPT: tuple[Step, ...] = (
     _state(TalkState.ASSISTANT_SPEAKING),
     _assistant("resp_3", SHORT_A),
     Do(lambda view: view.assistant_done("resp_3", "completed")),
+    Do(lambda view: view.rate_limits(_limits(3_100))),  # low: the badge turns red
     _state(TalkState.LISTENING),
     Wait(1.0),
     # a dropped connection, and an error the service reports

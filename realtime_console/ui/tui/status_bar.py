@@ -14,6 +14,9 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from realtime_console.protocol.rate_limits import RateLimit, describe
+from realtime_console.redact import process_redactor
+from realtime_console.ui.sanitize import ID_LIMIT, screen_line
 from realtime_console.ui.tui.meter import FLOOR_DB, MeterBallistics, render_meter
 from realtime_console.ui.view import TalkState
 
@@ -84,6 +87,20 @@ class LevelMeter(Widget):
         return Text.assemble(("mic ", "dim"), render_meter(self.shown_db, METER_WIDTH))
 
 
+class RateLimitBadge(Widget):
+    """The most constrained of the service's rate limits (``rate_limits.updated``); empty until
+    the first update. Turns red, with the reset time, once less than 10 % is left."""
+
+    limit: reactive[RateLimit | None] = reactive(None)
+
+    def render(self) -> Text:
+        if self.limit is None:
+            return Text()
+        # The name is the server's: screened like every server text.
+        shown = screen_line(describe(self.limit), process_redactor(), ID_LIMIT)
+        return Text(f" {shown} ", style="bold white on dark_red" if self.limit.low else "dim")
+
+
 class TurnInfo(Widget):
     """Last turn's latency (speech stopped → first assistant audio); the session is in the
     header."""
@@ -104,4 +121,5 @@ class StatusBar(Horizontal):
         yield StateBadge(id="state")
         yield LevelMeter(self._ballistics, id="meter")
         yield MicBadge(id="mic")
+        yield RateLimitBadge(id="limits")
         yield TurnInfo(id="turn-info")
