@@ -418,6 +418,7 @@ async def _restore(
         return (
             event.get("type") == "error"
             and isinstance(error, dict)
+            and isinstance(error.get("event_id"), str)
             and error.get("event_id") in event_ids
         )
 

@@ -62,7 +62,9 @@ def error_for(event_ids: set[str]) -> Predicate:
         if event.get("type") != "error":
             return False
         error = event.get("error")
-        return isinstance(error, dict) and error.get("event_id") in event_ids
+        # A server may send any JSON there: a list would make `in` raise on an unhashable value.
+        event_id = error.get("event_id") if isinstance(error, dict) else None
+        return isinstance(event_id, str) and event_id in event_ids
 
     return match
 

@@ -843,15 +843,10 @@ def test_bug_idle_timeout_with_a_huge_end_still_says_so(end: int) -> None:
     assert asyncio.run(scenario()) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug waiter_unhashable_event_id: error_for raises "
-    "TypeError on a list/object error.event_id; later waiters miss the event",
-)
 @EXAMPLE
 @given(event_id=st.sampled_from([[], {}, ["evt_1"]]))
 @example(event_id=[])
-def test_bug_error_with_an_unhashable_event_id_reaches_every_waiter(event_id: object) -> None:
+def test_an_error_with_an_unhashable_event_id_reaches_every_waiter(event_id: object) -> None:
     async def scenario() -> None:
         waiters = EventWaiters()
         first = waiters.expect(error_for({"evt_1"}))
@@ -865,15 +860,10 @@ def test_bug_error_with_an_unhashable_event_id_reaches_every_waiter(event_id: ob
     asyncio.run(scenario())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug history_content_index_unbounded: "
-    "ConversationHistory._set_part grows a list up to content_index (2**63: hang)",
-)
 @EXAMPLE
 @given(index=st.sampled_from([10**6]))
 @example(index=10**6)
-def test_bug_history_content_index_is_bounded(index: int) -> None:
+def test_history_content_index_is_bounded(index: int) -> None:
     history = ConversationHistory()
     history(
         {

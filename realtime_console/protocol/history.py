@@ -34,6 +34,9 @@ _TEXT_PARTS = {"input_text": "text", "output_text": "text", "text": "text"}
 _AUDIO_PARTS = {"input_audio": "transcript", "output_audio": "transcript", "audio": "transcript"}
 _RESTORED_PART = {"user": "input_text", "system": "input_text", "assistant": "output_text"}
 
+# More content parts than any item has (a message holds one or two): larger indexes are ignored.
+MAX_CONTENT_PARTS = 64
+
 
 def new_item_id() -> str:
     """A client-chosen item id (the API takes up to 32 characters), so ``has()`` can find it."""
@@ -153,6 +156,8 @@ class ConversationHistory:
             return
         index = event.get("content_index", 0)
         index = index if isinstance(index, int) and index >= 0 else 0
+        if index >= MAX_CONTENT_PARTS:
+            return  # a server-chosen index must not size our list (2**63 would never finish)
         while len(tracked.texts) <= index:
             tracked.texts.append(None)
         tracked.texts[index] = text
