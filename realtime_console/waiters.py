@@ -88,10 +88,17 @@ def unattributed_error() -> Predicate:
 async def settle(future: asyncio.Future[Event], timeout_s: float | None = None) -> Event:
     """Await an ``expect()`` future; a timeout cancels it so it never fires later."""
     try:
-        return await asyncio.wait_for(future, timeout_s)
+        result = await asyncio.wait_for(future, timeout_s)
     finally:
         if not future.done():
             future.cancel()
+    # Before Python 3.12, wait_for drops a cancellation (Ctrl+C) that lands just as the future
+    # completes: the task would go on, cancelled in name only, and wait forever for input.
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    if cancelling is not None and cancelling():
+        raise asyncio.CancelledError
+    return result
 
 
 def any_of(*predicates: Predicate) -> Predicate:

@@ -273,29 +273,10 @@ def _idle_timeout_huge_ms(f: Failure) -> bool:
     )
 
 
-def _waiter_unhashable_event_id(f: Failure) -> bool:
-    """waiters.error_for (via EventWaiters.__call__): ``error.event_id`` that is a list or an
-    object raises TypeError (``in`` a set); the waiters after it miss the event."""
-    error = f.event.get("error")
-    return (
-        f.handler == "EventWaiters.__call__"
-        and isinstance(f.exc, TypeError)
-        and isinstance(error, dict)
-        and isinstance(error.get("event_id"), list | dict)
-    )
-
-
-def _history_content_index_unbounded(f: Failure) -> bool:
-    """ConversationHistory._set_part: a huge content_index (see ``GuardedHistory``)."""
-    return type(f.exc).__name__ == "HistoryOverflow"
-
-
 KNOWN_BUGS: dict[str, Callable[[Failure], bool]] = {
     "audio_delta_not_pcm": _audio_delta_not_pcm,
     "rate_limit_not_finite": _rate_limit_not_finite,
     "idle_timeout_huge_ms": _idle_timeout_huge_ms,
-    "waiter_unhashable_event_id": _waiter_unhashable_event_id,
-    "history_content_index_unbounded": _history_content_index_unbounded,
 }
 
 
@@ -306,7 +287,7 @@ def is_known_bug(failure: Failure) -> bool:
 # ---------------------------------------------------------------- the console's table
 
 
-@settings(FUZZ, max_examples=100)
+@settings(FUZZ, max_examples=70)
 @given(events=st.lists(server_events, min_size=5, max_size=30))
 def test_console_handlers_report_every_failure_and_fail_on_nothing_new(
     events: list[dict[str, Any]],
@@ -394,7 +375,7 @@ async def _talk(steps: list[Action], interrupt_response: bool, log_path: Path | 
         response_timeout_s=30.0,
     )
     history, waiters = ConversationHistory(max_items=8), EventWaiters()
-    wiring.register({ANY: GuardedHistory(history)})  # as open_session() and talk.py wire them
+    wiring.register({ANY: history})  # as open_session() and talk.py wire them
     wiring.register({ANY: waiters})
     waiting = [
         waiters.expect(is_type("session.created")),
@@ -692,49 +673,15 @@ def test_every_field_of_a_conversation_confused_one_at_a_time() -> None:
 
 # ---------------------------------------------------------------- the session's ANY handlers
 
-_PART_EVENTS = {
-    "conversation.item.input_audio_transcription.completed": "transcript",
-    "response.output_audio_transcript.done": "transcript",
-    "response.output_text.done": "text",
-}
-HISTORY_INDEX_LIMIT = 10_000
 
-
-class HistoryOverflow(Exception):
-    """Raised instead of feeding the mirror an event that would hang it (a reported bug)."""
-
-
-@dataclass
-class GuardedHistory:
-    """The conversation mirror, except for the one event shape that would hang it:
-    ``ConversationHistory._set_part`` appends a placeholder per content part up to
-    ``content_index``, so an index of 2**63 on a tracked item never returns. That shape fails
-    fast instead (``history_content_index_unbounded``); nothing else is held back."""
-
-    history: ConversationHistory
-
-    def __call__(self, event: Event) -> None:
-        key = _PART_EVENTS.get(str(event.get("type")))
-        index = event.get("content_index")
-        if (
-            key is not None
-            and self.history.has(str(event.get("item_id")))
-            and isinstance(event.get(key), str)
-            and isinstance(index, int)
-            and index >= HISTORY_INDEX_LIMIT
-        ):
-            raise HistoryOverflow(f"content_index {index}")
-        self.history(event)
-
-
-@settings(FUZZ, max_examples=100)
+@settings(FUZZ, max_examples=70)
 @given(events=st.lists(server_events, min_size=5, max_size=30))
 def test_session_wide_handlers_survive_malformed_events(events: list[dict[str, Any]]) -> None:
     async def scenario() -> None:
         wiring = Wiring.new()
         history = ConversationHistory(max_items=8)
         waiters = EventWaiters()
-        wiring.register({ANY: GuardedHistory(history)})  # as open_session() registers them
+        wiring.register({ANY: history})  # as open_session() registers them
         wiring.register({ANY: waiters})
         futures = [
             waiters.expect(is_type("session.created")),
@@ -880,4 +827,4 @@ def test_history_content_index_is_bounded(index: int) -> None:
         }
     )
     (item,) = history.items
-    assert len(item.texts) <= HISTORY_INDEX_LIMIT
+    assert len(item.texts) <= 64
