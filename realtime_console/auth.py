@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from realtime_console._compat import wait_for
 from realtime_console.errors import AuthError, CredentialError
 from realtime_console.redact import Redactor
 
@@ -100,7 +101,7 @@ def entra_token_provider(
 
     async def token() -> str:
         try:
-            value = await asyncio.wait_for(inner(), timeout_s)
+            value = await wait_for(inner(), timeout_s)
         except asyncio.TimeoutError:
             raise CredentialError(
                 f"Microsoft Entra ID sign-in timed out after {timeout_s:g} s: run `az login`, "

@@ -135,6 +135,10 @@ class ConnectionSettings:
     # A turn's response that shows no life (no event of it, or no response.created after our
     # response.create) for this long is abandoned; each of its events restarts the clock.
     response_timeout_s: float = 30.0
+    # The service ends a Realtime session this long after it opened (60 minutes); the console
+    # renews it at a quiet moment in its last five minutes. 0 = never renew (a reconnect at the
+    # limit instead).
+    session_limit_s: float = 3600.0
 
 
 @dataclass(frozen=True)
@@ -278,6 +282,7 @@ _RULES: dict[str, _Rule] = {
     "connection.token_timeout_s": _Rule("float", gt=0),
     "connection.reconnect_attempts": _Rule("int", ge=0, le=20),
     "connection.response_timeout_s": _Rule("float", gt=0),
+    "connection.session_limit_s": _Rule("float", ge=0),
     "session.instructions": _Rule("str"),
     "session.voice": _Rule("str", check=_not_blank),
     "session.output_modalities": _Rule("strs", check=_modalities),

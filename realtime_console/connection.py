@@ -8,6 +8,9 @@ our SDK is reported and skipped rather than ending the session.
 After a drop, ``Reconnector`` (driven by the session's reader) backs off, opens a new connection
 through ``LinkSlot`` (the same SDK path, so the token provider is awaited again), re-sends the
 session's ``session.update`` and re-creates the conversation from ``ConversationHistory``.
+``Reconnector.renew`` does the same on a second link opened while the first still works (the
+session recycle before the service's 60-minute limit, ``modes/recycle.py``), then retires the
+first.
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
+from realtime_console._compat import wait_for
 from realtime_console.auth import Credential
 from realtime_console.config import url_problem
 from realtime_console.errors import ConfigError, ConnectionLost, CredentialError
 from realtime_console.protocol.aliases import to_ga
 from realtime_console.protocol.client_events import session_update
-from realtime_console.protocol.history import RestorePlan
+from realtime_console.protocol.history import ConversationHistory, RestorePlan
 
 if TYPE_CHECKING:
     from openai.resources.realtime.realtime import AsyncRealtimeConnection
@@ -42,6 +46,12 @@ Notice = Callable[[str], None]
 
 _WS_SCHEME = {"https": "wss", "http": "ws", "wss": "wss", "ws": "ws"}
 CLOSE_MESSAGE_TOO_BIG = 1009
+CLOSE_GOING_AWAY = 1001  # what the service closes with at the session's maximum duration
+
+
+def hit_max_duration(code: int | None, reason: str) -> bool:
+    """The service ended the session at its time limit (not a failure: reconnect at once)."""
+    return code == CLOSE_GOING_AWAY and "maximum duration" in reason
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,8 @@ class RealtimeLink:
         self._notice = on_notice
         self.malformed_frames = 0
         self.close_code: int | None = None  # set when the socket closed under us
+        self.close_reason = ""  # the server's close reason, when it gave one
+        self.opened_at = asyncio.get_running_loop().time()  # the server session's age counts
 
     async def send(self, event: dict[str, Any]) -> None:
         if self._log is not None:
@@ -138,6 +150,7 @@ class RealtimeLink:
                 raw = await self._connection.recv_bytes()
             except ConnectionClosedOK as exc:
                 self.close_code = exc.rcvd.code if exc.rcvd else 1000
+                self.close_reason = exc.rcvd.reason if exc.rcvd else ""
                 return
             except ConnectionClosed as exc:
                 raise self._lost(exc) from None
@@ -216,9 +229,32 @@ class LinkSlot:
         self._notice = on_notice
         self._timeout_s = connect_timeout_s
         self._stack: AsyncExitStack | None = None
+        self._next: AsyncExitStack | None = None  # a link opened beside the current one
 
     async def open(self) -> RealtimeLink:
         await self.aclose()
+        link, self._stack = await self._enter()
+        return link
+
+    async def open_next(self) -> RealtimeLink:
+        """A second link beside the current one, which stays open until ``promote()``."""
+        await self.discard_next()
+        link, self._next = await self._enter()
+        return link
+
+    async def promote(self) -> None:
+        """The link from ``open_next()`` becomes the current one; the previous one is closed
+        (1000), which ends its reader's ``events()`` normally."""
+        old, self._stack, self._next = self._stack, self._next, None
+        if old is not None:
+            await old.aclose()
+
+    async def discard_next(self) -> None:
+        stack, self._next = self._next, None
+        if stack is not None:
+            await stack.aclose()
+
+    async def _enter(self) -> tuple[RealtimeLink, AsyncExitStack]:
         stack = AsyncExitStack()
         try:
             link = await stack.enter_async_context(
@@ -233,10 +269,10 @@ class LinkSlot:
         except BaseException:
             await stack.aclose()
             raise
-        self._stack = stack
-        return link
+        return link, stack
 
     async def aclose(self) -> None:
+        await self.discard_next()
         stack, self._stack = self._stack, None
         if stack is not None:
             await stack.aclose()
@@ -287,7 +323,7 @@ async def open_link(
                 model=target.model,
                 websocket_connection_options=websocket_options(connect_timeout_s),
             )
-            connection = await asyncio.wait_for(manager.enter(), connect_timeout_s)
+            connection = await wait_for(manager.enter(), connect_timeout_s)
         except CredentialError:
             raise
         except (OSError, asyncio.TimeoutError, InvalidHandshake, InvalidURI, OpenAIError) as exc:
@@ -332,6 +368,14 @@ class Reconnector:
         self._used = 0  # attempts since the session last made progress
         self._up_since = clock()
 
+    def notice(self, text: str) -> None:
+        """One status line, where the reconnect's go."""
+        self._notice(text)
+
+    def note(self, kind: str, **fields: Any) -> None:
+        """One meta line in the event log, beside the reconnect's."""
+        self._note(kind, **fields)
+
     def progress(self) -> None:
         """The link is doing real work (a response finished): the attempts count starts over."""
         self._used = 0
@@ -339,6 +383,33 @@ class Reconnector:
     def _note(self, kind: str, **fields: Any) -> None:
         if self._log is not None:
             self._log.note(kind, **fields)
+
+    async def renew(self, session: Session) -> tuple[int, int] | None:
+        """Move a working session to a fresh server session: open a second link, restore the
+        settings and conversation on it exactly as after a drop, then retire the old link.
+
+        The caller has stopped sends (``Session.begin_renewal``). Returns (items restored,
+        items skipped), or None when the new link failed: the old one is kept, with the
+        history as it was, and the session goes on as before.
+        """
+        plan = session.history.restore_plan()
+        link: RealtimeLink | None = None
+        try:
+            link = await self._slot.open_next()
+            restored, refused = await wait_for(
+                _restore(session, link, plan, self._notice), self._timeout_s
+            )
+        except (asyncio.TimeoutError, ConnectionLost) as exc:
+            await self._slot.discard_next()
+            refill(session.history, plan)  # _restore cleared it for the new session's echoes
+            reason = str(exc) or f"timed out restoring the session on {link_target(link)}"
+            self._note("session_recycle_failed", reason=reason)
+            log.debug("session recycle failed: %s", reason)
+            return None
+        session.link = link  # before retiring the old one: its reader then reads this one
+        await self._slot.promote()
+        self._up_since = self._clock()
+        return restored, refused + plan.skipped
 
     async def recover(self, session: Session, cause: ConnectionLost) -> None:
         code = session.link.close_code or 1006
@@ -353,8 +424,12 @@ class Reconnector:
             self._used += 1
             attempt = self._used
             delay = reconnect_delay_s(attempt)
-            self._note("reconnect", attempt=attempt, of=total, code=code, delay_s=delay)
-            if last is cause:
+            reason = session.link.close_reason if last is cause else ""
+            extra = {"reason": reason} if reason else {}
+            self._note("reconnect", attempt=attempt, of=total, code=code, delay_s=delay, **extra)
+            if last is cause and hit_max_duration(code, session.link.close_reason):
+                what = f"the service ended the session at its maximum duration ({code})"
+            elif last is cause:
                 what = f"connection lost ({code})"
             else:
                 what = f"reconnect attempt {attempt - 1} failed: {last}"
@@ -365,7 +440,7 @@ class Reconnector:
             link: RealtimeLink | None = None
             try:
                 link = await self._slot.open()
-                restored, skipped = await asyncio.wait_for(
+                restored, skipped = await wait_for(
                     _restore(session, link, plan, self._notice), self._timeout_s
                 )
             except asyncio.TimeoutError:
@@ -391,6 +466,14 @@ class Reconnector:
             f"connection to {target} lost for good after {self._used} "
             f"reconnect attempt{'s' if self._used != 1 else ''} (last attempt: {reason})"
         )
+
+
+def refill(history: ConversationHistory, plan: RestorePlan) -> None:
+    """Put back what ``plan`` was made from, after a restore that cleared ``history`` failed:
+    the old server session still holds these items, with these ids."""
+    history.clear()
+    for event in plan.events:
+        history({"type": "conversation.item.done", "item": event["item"]})
 
 
 def link_target(link: RealtimeLink | None) -> str:

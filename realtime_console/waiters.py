@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from realtime_console._compat import wait_for
 from realtime_console.dispatcher import Event
 
 Predicate = Callable[[Event], bool]
@@ -88,17 +89,14 @@ def unattributed_error() -> Predicate:
 async def settle(future: asyncio.Future[Event], timeout_s: float | None = None) -> Event:
     """Await an ``expect()`` future; a timeout cancels it so it never fires later."""
     try:
-        result = await asyncio.wait_for(future, timeout_s)
+        return await wait_for(future, timeout_s)
     finally:
         if not future.done():
             future.cancel()
-    # Before Python 3.12, wait_for drops a cancellation (Ctrl+C) that lands just as the future
-    # completes: the task would go on, cancelled in name only, and wait forever for input.
-    task = asyncio.current_task()
-    cancelling = getattr(task, "cancelling", None)
-    if cancelling is not None and cancelling():
-        raise asyncio.CancelledError
-    return result
+        elif not future.cancelled():
+            # Failed (the link dropped) as this task was cancelled: the failure is the
+            # reader's to report; marked retrieved so asyncio does not log it again.
+            future.exception()
 
 
 def any_of(*predicates: Predicate) -> Predicate:

@@ -12,6 +12,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 
+from realtime_console._compat import wait_for
 from realtime_console.audio.microphone import InputStreamFactory, Microphone, NativeRate
 from realtime_console.audio.speaker import Speaker, StreamFactory
 from realtime_console.protocol import pcm
@@ -85,7 +86,7 @@ async def check_devices(
             deadline = time.monotonic() + STARTUP_WAIT_S
             while (left := deadline - time.monotonic()) > 0:
                 try:
-                    block = await asyncio.wait_for(mic.read(), left)
+                    block = await wait_for(mic.read(), left)
                 except asyncio.TimeoutError:
                     break
                 if block is None:

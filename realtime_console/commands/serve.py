@@ -67,6 +67,14 @@ def register(commands: Any) -> None:
         help="Realtime sessions open at once; more are refused with HTTP 503 (default 100)",
     )
     parser.add_argument(
+        "--max-session-s",
+        metavar="S",
+        type=float,
+        default=None,
+        help="seconds a Realtime session may last before the server closes it with 1001, "
+        "as the service does at 60 minutes (default 3600)",
+    )
+    parser.add_argument(
         "--voice-engine",
         choices=("auto", "espeak", "synthetic"),
         default="auto",
@@ -84,6 +92,7 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
     from realtime_console.server.faults import FaultPlan
     from realtime_console.server.options import (
         DEFAULT_AUDIO_TTL_S,
+        DEFAULT_MAX_SESSION_S,
         DEFAULT_MAX_SESSIONS,
         DEFAULT_REALTIME_FACTOR,
         ServerOptions,
@@ -105,6 +114,11 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
     max_sessions = DEFAULT_MAX_SESSIONS if args.max_sessions is None else args.max_sessions
     if max_sessions < 1:
         raise ConfigError(f"--max-sessions: must be a whole number >= 1, got {args.max_sessions}")
+    max_session_s = DEFAULT_MAX_SESSION_S if args.max_session_s is None else args.max_session_s
+    if not (math.isfinite(max_session_s) and max_session_s > 0):
+        raise ConfigError(
+            f"--max-session-s: must be a number of seconds > 0, got {args.max_session_s}"
+        )
     options = ServerOptions(
         host=args.host,
         port=args.port,
@@ -114,6 +128,7 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
         faults=FaultPlan.parse(args.faults),
         audio_ttl_s=ttl,
         max_sessions=max_sessions,
+        max_session_s=max_session_s,
     )
     if options.faults.active:
         print(f"-- fault injection on: {args.faults}", file=sys.stderr)

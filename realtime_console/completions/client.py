@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn, cast
 
+from realtime_console._compat import wait_for
 from realtime_console.completions import retry
 from realtime_console.completions.errors import (
     CompletionsError,
@@ -125,7 +126,7 @@ class CompletionsClient:
             log.request(retries + 1, params, request.stream)
             attempt = _Attempt()
             try:
-                reply = await asyncio.wait_for(
+                reply = await wait_for(
                     self._attempt(request, params, log, attempt, on_audio, retries),
                     self.settings.timeout_s,
                 )

@@ -25,6 +25,7 @@ from realtime_console.audio.wav import ResponseWavRecorder
 from realtime_console.dispatcher import ANY
 from realtime_console.errors import ConsoleError
 from realtime_console.handlers import AudioSink, ConsoleHandlers
+from realtime_console.modes.recycle import RecyclePolicy, renew_if_due, start_recycle
 from realtime_console.modes.reply_watch import Overdue, ReplyWatch, abandon
 from realtime_console.modes.session import Session, configure, open_session, pump_events
 from realtime_console.protocol.client_events import (
@@ -60,7 +61,10 @@ async def run_chat(
     env: Mapping[str, str],
     redactor: Redactor,
     playback: Playback | None = None,
+    recycle: RecyclePolicy | None = None,
 ) -> int:
+    """``recycle``: when to renew the session ahead of the service's limit (default: from
+    ``connection.session_limit_s``)."""
     sinks: list[AudioSink] = []
     recorder = None
     if options.save_audio:
@@ -72,16 +76,20 @@ async def run_chat(
     handlers = ConsoleHandlers(view, sinks)
     timeout_s = settings.connection.response_timeout_s
     try:
-        async with open_session(settings, env=env, view=view, redactor=redactor) as session:
+        async with open_session(
+            settings, env=env, view=view, redactor=redactor, recycle=recycle
+        ) as session:
             session.dispatcher.register(handlers.table())
             turns = _Turns(session, handlers, ReplyWatch(timeout_s), playback)
             async with TaskGroup() as tasks:
-                reader = tasks.create_task(pump_events(session))
+                background = [tasks.create_task(pump_events(session))]
+                background += start_recycle(tasks, session)
                 try:
                     await configure(session, view, settings.connection.connect_timeout_s)
                     await _read_turns(turns, options, lines, view)
                 finally:
-                    reader.cancel()
+                    for task in background:
+                        task.cancel()
     finally:
         if recorder is not None:
             recorder.close()
@@ -113,6 +121,8 @@ class _Turns:
         self.playback = playback
         self.asked = 0
         self.abandoned = 0
+        self.in_turn = False  # from the line's arrival to its reply's end: not a quiet moment
+        session.busy.append(lambda: self.in_turn)
         session.dispatcher.on(ANY, watch)
         session.on_lost.append(self._end_cut_replies)
 
@@ -204,6 +214,11 @@ async def _read_turns(
             return
         if options.echo_input:
             view.user_text(text)
-        await turns.exchange(text)
-        if turns.playback is not None:
-            await turns.playback.drain()
+        await renew_if_due(turns.session)  # the quiet moment before this turn is sent
+        turns.in_turn = True  # no await since the check: the background recycle cannot start
+        try:
+            await turns.exchange(text)
+            if turns.playback is not None:
+                await turns.playback.drain()
+        finally:
+            turns.in_turn = False

@@ -7,6 +7,7 @@ port with a random key and then connects through exactly the same SDK path as a 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import os
 import secrets
@@ -26,6 +27,7 @@ from realtime_console.connection import (
 from realtime_console.dispatcher import ANY, Dispatcher, Event
 from realtime_console.errors import AuthError, ConnectionLost
 from realtime_console.eventlog import EventLogWriter
+from realtime_console.modes.recycle import RecyclePolicy
 from realtime_console.protocol.client_events import session_update
 from realtime_console.protocol.history import ConversationHistory
 from realtime_console.protocol.session import build_session
@@ -43,6 +45,10 @@ from realtime_console.waiters import (
 if TYPE_CHECKING:
     from realtime_console.config import Settings
 
+# Microphone audio held while a session renewal swaps the link, in base64 characters: about
+# 16 s of 24 kHz PCM16, far more than a renewal takes; beyond it the oldest audio is dropped.
+MAX_HELD_AUDIO_CHARS = 1 << 20
+
 
 class Session:
     """One live conversation: its link (replaced after a reconnect), reader plumbing and state.
@@ -50,7 +56,9 @@ class Session:
     ``send()`` is how modes send: while the link is down (between a drop and the end of the
     restore) it sends nothing and returns False; the caller decides whether the event matters
     (a chat turn is re-asked, a microphone block is simply dropped). ``generation`` counts
-    reconnects; ``lost(generation)`` completes when that connection drops.
+    reconnects; ``lost(generation)`` completes when that connection drops. While a recycle
+    renews the session (``begin_renewal`` … ``end_renewal``) sends wait for the new link, and
+    microphone audio is held for it.
 
     Until the first ``session.update`` is answered the session is *starting*: a drop then is a
     start-up failure, not something to reconnect from (there is nothing to restore yet, and a
@@ -69,6 +77,7 @@ class Session:
         history: ConversationHistory | None = None,
         reconnector: Reconnector | None = None,
         started_at: float | None = None,
+        recycle: RecyclePolicy | None = None,
     ) -> None:
         self.link = link
         self.dispatcher = dispatcher
@@ -78,6 +87,7 @@ class Session:
         self.created = created
         self.history = history if history is not None else ConversationHistory()
         self.reconnector = reconnector
+        self.recycle = recycle  # None: never renewed before the service's limit
         self.generation = 0
         self.on_lost: list[Callable[[], None]] = []  # called when the link drops (then retried)
         self.on_restored: list[Callable[[], None]] = []  # called when a reconnect completed
@@ -88,6 +98,54 @@ class Session:
         self._failure: ConnectionLost | None = None
         self.started_at = loop.time() if started_at is None else started_at  # the link opened
         self.configured: asyncio.Future[Event] | None = None  # the answer to session.update
+        # Each says whether the mode is mid-exchange (speech, a reply, an unsent turn): the
+        # recycle waits for a moment when none is.
+        self.busy: list[Callable[[], bool]] = []
+        self.renewing: asyncio.Future[None] | None = None  # a recycle is swapping the link
+        self.renew_not_before = 0.0  # loop time: after a failed renewal, the next try waits
+        self._held: collections.deque[dict[str, Any]] = collections.deque()  # audio, renewing
+        self._held_chars = 0
+
+    def quiet(self) -> bool:
+        return (
+            self.connected
+            and self.renewing is None
+            and self.awaiting() is None  # still starting: nothing to renew yet
+            and not any(b() for b in self.busy)
+        )
+
+    def begin_renewal(self) -> None:
+        """A recycle starts: until ``end_renewal``, microphone audio is held and every other
+        send waits, so nothing reaches a server session that is about to be retired."""
+        self.renewing = asyncio.get_running_loop().create_future()
+
+    async def end_renewal(self) -> None:
+        """The recycle is over, on the new link or (if it failed) still on the old one: the
+        audio held meanwhile goes out first, in order, then the waiting sends."""
+        try:
+            while self._held:
+                event = self._held.popleft()
+                self._held_chars -= len(event["audio"])
+                if self._failure is None:
+                    with contextlib.suppress(ConnectionLost):  # the reader sees the drop
+                        await self.link.send(event)
+        finally:
+            self._held.clear()
+            self._held_chars = 0
+            renewing, self.renewing = self.renewing, None
+            if renewing is not None and not renewing.done():
+                renewing.set_result(None)
+
+    def _hold(self, event: dict[str, Any]) -> bool:
+        """Keep a microphone append for the renewed link; past the bound, the oldest goes (live
+        audio: the newest matters). The user may start speaking during a renewal: those first
+        words must reach the new session's VAD."""
+        self._held.append(event)
+        self._held_chars += len(event["audio"])
+        while self._held_chars > MAX_HELD_AUDIO_CHARS:
+            dropped = self._held.popleft()
+            self._held_chars -= len(dropped["audio"])
+        return True
 
     def awaiting(self) -> str | None:
         """What the start-up still waits for (an event type), or None once it is over.
@@ -109,6 +167,12 @@ class Session:
         """Send on the current link; False if it is down (the event was not sent)."""
         if self._failure is not None:
             raise self._failure
+        if self.renewing is not None:
+            if event.get("type") == "input_audio_buffer.append":
+                return self._hold(event)
+            await asyncio.shield(self.renewing)
+            if self._failure is not None:
+                raise self._failure
         if not self._connected.is_set():
             return False
         try:
@@ -270,11 +334,14 @@ async def open_session(
     env: Mapping[str, str],
     view: ConsoleView,
     redactor: Redactor,
+    recycle: RecyclePolicy | None = None,
 ) -> AsyncIterator[Session]:
     """Connect, configure the session (``session.update``) and yield; the caller runs the reader.
 
     With ``connection.reconnect_attempts`` > 0 the reader reconnects after a drop (see
-    ``pump_events``) through the same target and credential, into the same event log.
+    ``pump_events``) through the same target and credential, into the same event log, and
+    renews the session before the service's time limit (``recycle``, by default from
+    ``connection.session_limit_s``; see ``modes/recycle.py``).
     """
     session_config = build_session(settings.session)
     conn = settings.connection
@@ -325,9 +392,16 @@ async def open_session(
                 history=history,
                 reconnector=reconnector,
                 started_at=started_at,
+                recycle=_recycle_policy(settings, recycle) if reconnector is not None else None,
             )
         finally:
             await slot.aclose()
+
+
+def _recycle_policy(settings: Settings, given: RecyclePolicy | None) -> RecyclePolicy | None:
+    if given is not None:
+        return given
+    return RecyclePolicy.for_limit(settings.connection.session_limit_s)
 
 
 async def pump_events(session: Session) -> None:
@@ -336,17 +410,23 @@ async def pump_events(session: Session) -> None:
     When the socket ends it reconnects (``Session.reconnector``), reading the new link's events
     itself while restoring, then goes on; without a reconnector, when reconnecting fails for
     good, or while the session is still starting, it fails every waiter and raises
-    ``ConnectionLost``.
+    ``ConnectionLost``. A recycle (``modes/recycle.py``, run beside this by the mode) may swap
+    in a new link while this reads the old one: the old link's end is then not a drop.
     """
     while True:
+        link = session.link
         try:
-            async for event in session.link.events():
+            async for event in link.events():
                 await session.dispatcher.dispatch(event)
                 if session.reconnector is not None and event.get("type") == "response.done":
                     session.reconnector.progress()
             cause = ConnectionLost(f"{session.link.target.describe()} closed the connection")
         except ConnectionLost as exc:
             cause = exc
+        if session.renewing is not None:
+            await asyncio.shield(session.renewing)  # it may already have swapped this link out
+        if session.link is not link:
+            continue  # renewed: the old link was closed on purpose; read the new one
         awaited = session.awaiting()
         if awaited is not None:
             code = session.link.close_code or 1006
@@ -381,9 +461,9 @@ async def configure(session: Session, view: ConsoleView, timeout_s: float) -> No
     )
     try:
         await session.send(update)
-    except ConnectionLost:
-        if not answer.cancel():
-            answer.exception()  # failed with the same error, raised here: retrieved
+    except BaseException:  # a drop, or the cancellation the reader's failure brings
+        if not answer.cancel() and not answer.cancelled():
+            answer.exception()  # failed with the drop, which is reported once: retrieved
         raise
     event = await _arrival(session, answer, "session.updated", deadline, timeout_s)
     if event.get("type") == "error":

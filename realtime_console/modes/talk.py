@@ -29,6 +29,7 @@ from realtime_console.audio.speaker import Speaker, StreamFactory
 from realtime_console.dispatcher import ANY, Event
 from realtime_console.errors import AudioDeviceError
 from realtime_console.handlers import ConsoleHandlers
+from realtime_console.modes.recycle import RecyclePolicy, start_recycle
 from realtime_console.modes.session import Session, configure, open_session, pump_events
 from realtime_console.modes.talk_controls import Command, TalkCommands
 from realtime_console.modes.talk_handlers import TalkHandlers
@@ -40,7 +41,7 @@ from realtime_console.protocol.client_events import (
     response_create,
 )
 from realtime_console.redact import Redactor
-from realtime_console.ui.view import TalkView
+from realtime_console.ui.view import TalkState, TalkView
 
 if TYPE_CHECKING:
     from realtime_console.config import Settings
@@ -97,8 +98,10 @@ async def run_talk(
     ui: TalkUi | None = None,
     clock: Callable[[], float] = time.monotonic,
     append_ms: float | None = None,
+    recycle: RecyclePolicy | None = None,
 ) -> int:
-    """``append_ms`` overrides ``audio.append_ms`` (benchmarks compare sizes)."""
+    """``append_ms`` overrides ``audio.append_ms`` (benchmarks compare sizes); ``recycle``: when
+    to renew the session ahead of the service's limit (tests lower it)."""
     audio = settings.audio
     append_ms = float(audio.append_ms) if append_ms is None else append_ms
     speaker = Speaker(
@@ -122,7 +125,9 @@ async def run_talk(
     )
     _start_devices(speaker, mic)
     try:
-        async with open_session(settings, env=env, view=view, redactor=redactor) as session:
+        async with open_session(
+            settings, env=env, view=view, redactor=redactor, recycle=recycle
+        ) as session:
             talk = _Talk(settings, session, speaker, mic, controls, view, clock, append_ms)
             try:
                 await talk.run(ui)
@@ -184,6 +189,7 @@ class _Talk:
         session.dispatcher.register(self.console.table())
         session.dispatcher.register(self.talk.table())
         session.dispatcher.on(ANY, self._show_server_event)
+        session.busy.append(self._busy)
         session.on_lost.append(self._connection_lost)
         session.on_restored.append(self._reconnected)
 
@@ -193,6 +199,17 @@ class _Talk:
             return
         if event["type"] not in _QUIET_IN_PANE:
             self.view.event_line("client", event["type"], summarize(event))
+
+    def _busy(self) -> bool:
+        """Not a moment to renew the session: someone speaks, or a reply is on its way."""
+        turns = self.talk.turns
+        return (
+            self.gate.capturing
+            or turns.state is not TalkState.LISTENING
+            or bool(turns.generating)
+            or bool(self.talk.watch.live)
+            or self.speaker.is_playing
+        )
 
     def _connection_lost(self) -> None:
         """The link dropped: the reply being played is cut, unsent audio is thrown away."""
@@ -225,7 +242,7 @@ class _Talk:
         async with TaskGroup() as tasks:
             reader = tasks.create_task(pump_events(self.session))
             ui_task = tasks.create_task(self._run_ui(ui)) if ui is not None else None
-            helpers = []
+            helpers = start_recycle(tasks, self.session)
             try:
                 await configure(self.session, self.view, self.settings.connection.connect_timeout_s)
                 if self.session.connected:  # else the reconnect's on_restored makes it ready

@@ -37,6 +37,7 @@ from realtime_console.server.core import SessionCore
 from realtime_console.server.espeak import synthesizer_for
 from realtime_console.server.faults import FaultInjector
 from realtime_console.server.options import ServerOptions
+from realtime_console.server.session_limit import CLOSE_GOING_AWAY, max_duration_reason
 from realtime_console.server.voice import SpeechSynthesizer
 
 log = logging.getLogger(__name__)
@@ -167,14 +168,27 @@ async def _run_session(
     connections = request.app[CONNECTIONS_KEY]
     connections.add(ws)
     log.info("realtime session %s opened on %s", core.session["id"], request.path)
+    expiry = asyncio.create_task(_expire(ws, options.max_session_s))
     try:
         await ConnectionPump(ws, core, faults=faults, abort=_aborter(request)).run()
     finally:
+        expiry.cancel()
         connections.discard(ws)
         with contextlib.suppress(ConnectionResetError):  # after a drop there is no one to tell
             await ws.close()
         log.info("realtime session %s closed", core.session["id"])
     return ws
+
+
+async def _expire(ws: web.WebSocketResponse, limit_s: float) -> None:
+    """End the session at its maximum duration, as the service does: close 1001 with its reason.
+
+    The pump's pending ``receive()`` then returns the close and the pump ends by itself.
+    """
+    await asyncio.sleep(limit_s)
+    log.info("realtime session reached max_session_s (%g s); closing it", limit_s)
+    with contextlib.suppress(ConnectionResetError):
+        await ws.close(code=CLOSE_GOING_AWAY, message=max_duration_reason(limit_s).encode())
 
 
 def _aborter(request: web.Request) -> Callable[[], None]:

@@ -31,6 +31,9 @@ DEFAULT_MAX_CONNECTIONS = 512
 # not sent a request line and headers in this time is closed. Real clients send them at once.
 DEFAULT_HANDSHAKE_TIMEOUT_S = 10.0
 DEFAULT_MAX_CONTEXT_BYTES = MAX_CONTEXT_BYTES  # 32 MiB; why, in conversation.py
+# The service ends every Realtime session 60 minutes after it opened (close 1001); clients that
+# must outlive it (the console's recycle) are tested against a limit of a few seconds.
+DEFAULT_MAX_SESSION_S = 3600.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +64,9 @@ class ServerOptions:
     # Bytes of JSON a session's conversation items may hold; conversation.item.create beyond it
     # is an error event (context_length_exceeded) and the session goes on.
     max_context_bytes: int = DEFAULT_MAX_CONTEXT_BYTES
+    # Seconds a Realtime session may last: then the server closes it with 1001 and the service's
+    # "maximum duration" reason, whatever the session is doing.
+    max_session_s: float = DEFAULT_MAX_SESSION_S
 
     def __post_init__(self) -> None:
         if not self.api_key:
@@ -92,6 +98,10 @@ class ServerOptions:
             raise ConfigError(
                 "local server: handshake_timeout_s must be a finite number > 0, "
                 f"got {self.handshake_timeout_s}"
+            )
+        if not (math.isfinite(self.max_session_s) and self.max_session_s > 0):
+            raise ConfigError(
+                f"local server: max_session_s must be a finite number > 0, got {self.max_session_s}"
             )
 
     @property

@@ -13,7 +13,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import pytest
 from openai import AsyncOpenAI, InternalServerError
-from websockets.exceptions import ConnectionClosedError, InvalidStatus
+from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidStatus
 
 from realtime_console.server.espeak import espeak_available
 from tests.conftest import assert_no_traceback, clean_env, restore_sigint, run_console
@@ -91,6 +91,17 @@ async def test_serve_with_faults_refuses_then_drops() -> None:
             assert cut.value.rcvd is None
 
 
+async def test_serve_ends_a_session_at_max_session_s_with_1001() -> None:
+    async with serving("--max-session-s", "0.5", "--voice-engine", "synthetic") as (port, _):
+        async with client(port).realtime.connect(model="m") as connection:
+            with pytest.raises(ConnectionClosedOK) as ended:
+                while True:
+                    await asyncio.wait_for(connection.recv_bytes(), 5)
+    assert ended.value.rcvd is not None
+    assert ended.value.rcvd.code == 1001
+    assert ended.value.rcvd.reason == "Your session hit the maximum duration of 0.5 seconds."
+
+
 async def test_serve_answers_chat_completions_with_its_audio_ttl_and_http_faults() -> None:
     flags = ("--audio-ttl-s", "90", "--faults", "http_status=503", "--voice-engine", "synthetic")
     async with serving(*flags, "--realtime-factor", "inf") as (port, lines):
@@ -138,6 +149,7 @@ async def test_serve_speaks_with_espeak_by_default() -> None:
         (["--realtime-factor", "0"], "--realtime-factor: must be > 0"),
         (["--voice-engine", "opera"], "--voice-engine"),
         (["--audio-ttl-s", "0"], "--audio-ttl-s: must be a number of seconds > 0"),
+        (["--max-session-s", "0"], "--max-session-s: must be a number of seconds > 0"),
         (["--max-sessions", "0"], "--max-sessions: must be a whole number >= 1"),
         (["--max-sessions", "many"], "--max-sessions"),
     ],

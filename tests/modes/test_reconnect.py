@@ -16,6 +16,7 @@ from realtime_console.config import ConnectionSettings, LogSettings, Settings, l
 from realtime_console.errors import BaseExceptionGroup, ConnectionLost
 from realtime_console.eventlog import read_log
 from realtime_console.modes.chat import ChatOptions, run_chat
+from realtime_console.modes.recycle import RecyclePolicy
 from realtime_console.modes.talk_controls import TalkCommands
 from realtime_console.protocol.schema import validate_client_event, validate_server_event
 from realtime_console.redact import Redactor
@@ -46,7 +47,9 @@ def chat_settings(server: LocalServer, log: Path, attempts: int = 5) -> Settings
     )
 
 
-async def chat(settings: Settings, *lines: str) -> tuple[int, str, str]:
+async def chat(
+    settings: Settings, *lines: str, recycle: RecyclePolicy | None = None
+) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = await run_chat(
         settings,
@@ -55,6 +58,7 @@ async def chat(settings: Settings, *lines: str) -> tuple[int, str, str]:
         view=PlainView(out, err),
         env={"AZURE_OPENAI_API_KEY": SERVER_KEY},
         redactor=Redactor(),
+        recycle=recycle,
     )
     return code, out.getvalue(), err.getvalue()
 

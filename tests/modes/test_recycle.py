@@ -1,0 +1,244 @@
+"""Outliving the service's session limit: the real chat loop, the real SDK and a local server
+whose sessions end after a second or two (close 1001, as the service does at 60 minutes)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from realtime_console._compat import TaskGroup
+from realtime_console.eventlog import read_log
+from realtime_console.modes.recycle import RecyclePolicy, limit_words
+from realtime_console.modes.session import configure, open_session, pump_events
+from realtime_console.modes.talk import run_talk
+from realtime_console.modes.talk_controls import TalkCommands
+from realtime_console.protocol.client_events import input_audio_append, input_audio_commit
+from realtime_console.redact import Redactor
+from realtime_console.server.app import LocalServer
+from realtime_console.server.options import ServerOptions
+from realtime_console.ui.plain import PlainView
+from realtime_console.ui.view import TalkState
+from tests.conftest import SERVER_KEY
+from tests.modes.test_chat import expected_reply
+from tests.modes.test_reconnect import azure_settings, chat, chat_settings, log_events
+from tests.modes.test_talk import Devices, until
+from tests.modes.test_talk_handlers import RecordingView
+
+
+async def chat_with_limit(
+    log: Path,
+    lines: list[str],
+    *,
+    server_limit_s: float,
+    realtime_factor: float,
+    policy: RecyclePolicy | None,
+    max_sessions: int = 100,
+) -> tuple[int, str, str]:
+    """``policy`` None: the console's own, from ``connection.session_limit_s`` =
+    ``server_limit_s``."""
+    options = ServerOptions(
+        api_key=SERVER_KEY,
+        realtime_factor=realtime_factor,
+        max_session_s=server_limit_s,
+        max_sessions=max_sessions,
+    )
+    async with LocalServer(options) as server:
+        settings = chat_settings(server, log)
+        if policy is None:
+            settings = replace(
+                settings, connection=replace(settings.connection, session_limit_s=server_limit_s)
+            )
+        return await asyncio.wait_for(chat(settings, *lines, recycle=policy), 60)
+
+
+def test_the_limit_is_named_as_the_service_names_it() -> None:
+    assert limit_words(3600) == "60-minute"
+    assert limit_words(1.5) == "1.5-second"
+    assert RecyclePolicy().renew_after_s == 3300
+
+
+def test_the_policy_follows_the_session_limit_setting() -> None:
+    assert RecyclePolicy.for_limit(3600) == RecyclePolicy(limit_s=3600, margin_s=300)
+    assert RecyclePolicy.for_limit(90) == RecyclePolicy(limit_s=90, margin_s=22.5)
+    assert RecyclePolicy.for_limit(0) is None  # off: the limit's close is a reconnect
+
+
+async def test_a_chat_spanning_several_limits_is_renewed_before_each_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "log.jsonl"
+    lines = [f"question {n}" for n in range(1, 25)]
+    started = time.monotonic()
+    code, out, err = await chat_with_limit(
+        log,
+        lines,
+        server_limit_s=2.0,
+        realtime_factor=20.0,
+        policy=None,  # from connection.session_limit_s: renewed in the last 0.5 s
+    )
+    took = time.monotonic() - started
+    assert code == 0, err
+    # Every turn answered, each reply quoting the turn before it: the history went along.
+    assert out == "".join(f"assistant> {expected_reply(*lines[: n + 1])}\n" for n in range(24))
+    _, server_events, meta = log_events(log)
+    recycled = [e for e in meta if e["type"] == "session_recycled"]
+    assert took > 2 * 2.0, took  # the chat outlived several session limits …
+    assert len(recycled) >= 2, (took, meta)
+    assert not [e for e in meta if e["type"] in ("reconnect", "connection_lost")]  # … never cut
+    assert all(1.5 <= e["age_s"] < 2.0 for e in recycled), recycled
+    assert recycled[-1]["restored"] > recycled[0]["restored"] > 0
+    assert all(e["skipped"] == 0 for e in recycled)
+    assert sum(e["type"] == "session.created" for e in server_events) == len(recycled) + 1
+    assert not [e for e in server_events if e["type"] == "error"]
+    renewed = [line for line in err.splitlines() if "session renewed" in line]
+    assert len(renewed) == len(recycled)
+    assert renewed[0].endswith(
+        f"session renewed before the service's 2-second limit; "
+        f"{recycled[0]['restored']} items carried over"
+    )
+
+
+async def test_a_limit_that_comes_mid_reply_is_reconnected_and_the_turn_asked_again(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "log.jsonl"
+    # Replies of 1.5 s then 2.4 s against a 3 s limit renewed from 2.5 s: the second reply is
+    # streaming all through the renewal window, so no quiet moment comes and the 1001 cuts it.
+    first, second = "tell me everything you know about the sea, its ships and tides", "ok"
+    code, out, err = await chat_with_limit(
+        log,
+        [first, second],
+        server_limit_s=3.0,
+        realtime_factor=2.0,
+        policy=RecyclePolicy(limit_s=3.0, margin_s=0.5),
+    )
+    assert code == 0, err
+    reply = expected_reply(first, second)
+    assert out.startswith(f"assistant> {expected_reply(first)}\nassistant> ")
+    assert out.endswith(f" [incomplete]\nassistant> {reply}\n")
+    assert (
+        "the service ended the session at its maximum duration (1001); "
+        "reconnecting (attempt 1/5) in 0.5 s…" in err
+    )
+    client, _, meta = log_events(log)
+    reason = "Your session hit the maximum duration of 3 seconds."
+    assert [e for e in meta if e["type"] == "reconnect"] == [
+        {"type": "reconnect", "attempt": 1, "of": 5, "code": 1001, "delay_s": 0.5, "reason": reason}
+    ]
+    assert [e["restored"] for e in meta if e["type"] == "reconnected"] == [3]
+    assert not [e for e in meta if e["type"] == "session_recycled"]
+    assert [e["type"] for e in client].count("response.create") == 3  # the cut turn re-asked
+
+
+async def test_a_renewal_the_server_refuses_keeps_the_old_session_until_the_limit(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "log.jsonl"
+    lines = [f"question {n}" for n in range(1, 13)]
+    # One session at a time: the second connection a renewal opens is refused (503).
+    code, out, err = await chat_with_limit(
+        log,
+        lines,
+        server_limit_s=1.5,
+        realtime_factor=20.0,
+        policy=RecyclePolicy(limit_s=1.5, margin_s=0.75),
+        max_sessions=1,
+    )
+    assert code == 0, err
+    replies = [line for line in out.splitlines() if not line.endswith("[incomplete]")]
+    assert replies == [f"assistant> {expected_reply(*lines[: n + 1])}" for n in range(12)]
+    _, _, meta = log_events(log)
+    kinds = [e["type"] for e in meta]
+    assert "session_recycle_failed" in kinds
+    # The service's limit then ends the old session and the reconnect carries on from it (or,
+    # when the old session's slot frees just as a renewal connects, that renewal gets it).
+    assert {e["code"] for e in meta if e["type"] == "reconnect"} <= {1001}
+    assert "reconnect" in kinds or "session_recycled" in kinds
+    assert "could not renew the session ahead of the service's limit; will retry" in err
+
+
+async def test_talk_is_renewed_while_listening_and_the_microphone_streams_on(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "talk.jsonl"
+    devices, view, controls = Devices(), RecordingView(), TalkCommands()
+    options = ServerOptions(api_key=SERVER_KEY, realtime_factor=20.0, max_session_s=1.5)
+    async with LocalServer(options) as server:
+        talk = asyncio.ensure_future(
+            run_talk(
+                azure_settings(server, log),
+                controls=controls,
+                view=view,
+                env={"AZURE_OPENAI_API_KEY": SERVER_KEY},
+                redactor=Redactor(),
+                backend=devices.backend(),
+                recycle=RecyclePolicy(limit_s=1.5, margin_s=0.75),
+            )
+        )
+        try:
+
+            def renewals() -> int:
+                return sum("session renewed" in args[0] for args in view.named("notice"))
+
+            await until(lambda: renewals() >= 3)
+            await asyncio.sleep(0.3)  # the microphone streams on the new connection
+            controls.quit()
+            assert await asyncio.wait_for(talk, 5) == 0
+        finally:
+            talk.cancel()
+    assert view.states[-1] is TalkState.LISTENING
+    assert TalkState.RECONNECTING not in view.states
+    records = list(read_log(log))
+    kinds = [(r.dir, r.event["type"]) for r in records]
+    assert ("meta", "reconnect") not in kinds
+    last = len(kinds) - 1 - kinds[::-1].index(("meta", "session_recycled"))
+    assert ("client", "input_audio_buffer.append") in kinds[last:]
+    # Audio sent while listening and the server's silence: nothing was ever refused.
+    assert ("server", "error") not in kinds
+
+
+async def test_audio_sent_during_a_renewal_reaches_the_new_session_in_order(
+    tmp_path: Path,
+) -> None:
+    """Speech may start while the link is swapped: its first blocks are held, not dropped, and
+    other sends wait until the new session is ready."""
+    log = tmp_path / "log.jsonl"
+    view = PlainView(io.StringIO(), io.StringIO())
+    blocks = [bytes([n]) * 960 for n in range(1, 6)]
+    async with LocalServer(ServerOptions(api_key=SERVER_KEY, realtime_factor=20.0)) as server:
+        async with open_session(
+            chat_settings(server, log),
+            env={"AZURE_OPENAI_API_KEY": SERVER_KEY},
+            view=view,
+            redactor=Redactor(),
+        ) as session:
+            async with TaskGroup() as tasks:
+                reader = tasks.create_task(pump_events(session))
+                await configure(session, view, 10)
+                assert session.reconnector is not None
+                session.begin_renewal()
+                renewal = asyncio.ensure_future(session.reconnector.renew(session))
+                for block in blocks:
+                    assert await session.send(input_audio_append(block))
+                commit = asyncio.ensure_future(session.send(input_audio_commit()))
+                assert await renewal == (0, 0)
+                await asyncio.sleep(0.05)
+                assert not commit.done()  # waits for the held audio to go first
+                await session.end_renewal()
+                assert await commit
+                await asyncio.sleep(0.2)  # the server's answer to the commit
+                reader.cancel()
+    records = list(read_log(log))
+    created = [n for n, r in enumerate(records) if r.event["type"] == "session.created"]
+    assert len(created) == 2
+    sent = [(n, r.event) for n, r in enumerate(records) if r.dir == "client"]
+    appends = [(n, e) for n, e in sent if e["type"] == "input_audio_buffer.append"]
+    assert [base64.b64decode(e["audio"]) for _, e in appends] == blocks
+    assert all(n > created[1] for n, _ in appends)  # none went to the retired session
+    assert [e["type"] for _, e in sent][-1] == "input_audio_buffer.commit"
+    committed = [r.event for r in records if r.event["type"] == "input_audio_buffer.committed"]
+    assert len(committed) == 1  # the new session holds all five blocks: 100 ms, enough to commit
