@@ -36,7 +36,7 @@ from realtime_console.audio.fakestream import FakeOutputStream
 from realtime_console.audio.playback import Playback
 from realtime_console.audio.speaker import Speaker
 from realtime_console.completions.conversation import AudioConversation
-from realtime_console.completions.target import open_completions
+from realtime_console.completions.opening import open_completions
 from realtime_console.config import Settings, load_settings
 from realtime_console.modes.audio_say import complete_spoken
 from realtime_console.redact import Redactor

@@ -22,7 +22,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Container
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from realtime_console._compat import wait_for
@@ -37,8 +37,8 @@ if TYPE_CHECKING:
     from openai.resources.realtime.realtime import AsyncRealtimeConnection
     from websockets.exceptions import ConnectionClosed
 
+    from realtime_console.dispatcher import Dispatcher
     from realtime_console.eventlog import EventLogWriter
-    from realtime_console.modes.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -341,6 +341,20 @@ async def open_link(
         await client.close()
 
 
+class Restorable(Protocol):
+    """What reconnecting needs of a session (``modes.session.Session`` is one): the link it
+    reads, the conversation to restore, the settings to re-send, and where events go."""
+
+    link: RealtimeLink
+    history: ConversationHistory
+    session_config: dict[str, Any]
+    dispatcher: Dispatcher
+
+    def link_down(self) -> None: ...
+
+    def link_up(self, link: RealtimeLink) -> None: ...
+
+
 class Reconnector:
     """Reopens a dropped session: back off, connect anew, re-send the session settings, restore.
 
@@ -384,7 +398,7 @@ class Reconnector:
         if self._log is not None:
             self._log.note(kind, **fields)
 
-    async def renew(self, session: Session) -> tuple[int, int] | None:
+    async def renew(self, session: Restorable) -> tuple[int, int] | None:
         """Move a working session to a fresh server session: open a second link, restore the
         settings and conversation on it exactly as after a drop, then retire the old link.
 
@@ -411,7 +425,7 @@ class Reconnector:
         self._up_since = self._clock()
         return restored, refused + plan.skipped
 
-    async def recover(self, session: Session, cause: ConnectionLost) -> None:
+    async def recover(self, session: Restorable, cause: ConnectionLost) -> None:
         code = session.link.close_code or 1006
         plan = session.history.restore_plan()
         total = self.attempts
@@ -481,7 +495,7 @@ def link_target(link: RealtimeLink | None) -> str:
 
 
 async def _restore(
-    session: Session, link: RealtimeLink, plan: RestorePlan, notice: Notice
+    session: Restorable, link: RealtimeLink, plan: RestorePlan, notice: Notice
 ) -> tuple[int, int]:
     """On a fresh ``link``: await session.created, re-send session.update, re-create the items.
 

@@ -8,25 +8,22 @@ Three ways to reach the service, all through the ``openai`` SDK (``CompletionsTa
   (``AsyncAzureOpenAI(azure_endpoint=…, azure_deployment=…, api_version=…)``).
 - ``azure-v1``: ``{endpoint}/openai/v1/chat/completions`` (``AsyncOpenAI(base_url=…)``).
 
-``open_completions`` also resolves the credential (``auth``), starts the in-process local server
-for ``provider = "local"``, and opens the event log, and closes all of it on exit.
+``endpoint`` also resolves the credential (``auth``) and, for ``provider = "local"``, starts
+the in-process local server; ``completions/opening.py`` puts a client together from them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from realtime_console import __version__
 from realtime_console.auth import NO_CREDENTIALS, ApiKey, credential_for
-from realtime_console.completions.client import CompletionsClient
 from realtime_console.config import DEFAULT_AUDIO_MODEL
 from realtime_console.errors import AuthError, ConfigError
-from realtime_console.eventlog import EventLogWriter
 from realtime_console.redact import Redactor
 
 if TYPE_CHECKING:
@@ -156,7 +153,7 @@ def sdk_client(
 
 
 @contextlib.asynccontextmanager
-async def _endpoint(
+async def endpoint(
     settings: Settings, env: Mapping[str, str], redactor: Redactor
 ) -> AsyncIterator[tuple[CompletionsTarget, ApiKey]]:
     """The target and its credential; for provider local, the in-process server behind it."""
@@ -181,55 +178,3 @@ async def _endpoint(
         yield resolve_target(settings, credential=source), credential.api_key
     finally:
         await credential.aclose()
-
-
-@contextlib.asynccontextmanager
-async def open_completions(
-    settings: Settings,
-    *,
-    env: Mapping[str, str],
-    redactor: Redactor,
-    notice: Callable[[str], None],
-) -> AsyncIterator[CompletionsClient]:
-    """A ready ``CompletionsClient`` for the settings; everything it opened closes on exit.
-
-    The event log (when ``log.events``) starts with a header whose ``session`` is
-    ``{"type": "chat.completions", "api", "voice", "format"}``.
-    """
-    async with contextlib.AsyncExitStack() as stack:
-        target, api_key = await stack.enter_async_context(_endpoint(settings, env, redactor))
-        sdk = sdk_client(
-            target,
-            api_key,
-            timeout_s=settings.completions.timeout_s,
-            connect_timeout_s=settings.connection.connect_timeout_s,
-        )
-        stack.push_async_callback(sdk.close)
-        event_log = None
-        if settings.log.events:
-            session = {
-                "type": "chat.completions",
-                "api": target.api,
-                "voice": settings.session.voice,
-                "format": settings.completions.format,
-            }
-            event_log = stack.enter_context(
-                EventLogWriter(
-                    settings.log.events,
-                    provider=target.provider,
-                    model=target.model,
-                    session=session,
-                    program_version=__version__,
-                    redactor=redactor,
-                    audio=settings.log.audio,
-                    on_error=notice,
-                )
-            )
-        yield CompletionsClient(
-            sdk,
-            target,
-            settings.completions,
-            event_log=event_log,
-            notice=notice,
-            redactor=redactor,
-        )

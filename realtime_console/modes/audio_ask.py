@@ -39,7 +39,7 @@ async def run_ask(
     playback: Playback | None = None,
 ) -> int:
     from realtime_console.completions.conversation import AudioConversation
-    from realtime_console.completions.target import open_completions
+    from realtime_console.completions.opening import open_completions
 
     conversation = AudioConversation(settings.completions.instructions)
     conversation.add_user(text=options.prompt, audio=options.audio)

@@ -74,7 +74,7 @@ async def run_audio_chat(
 ) -> int:
     """``clock`` (unix seconds) judges whether earlier replies' audio ids are still live."""
     from realtime_console.completions.conversation import AudioConversation
-    from realtime_console.completions.target import open_completions
+    from realtime_console.completions.opening import open_completions
 
     conversation = AudioConversation(settings.completions.instructions)
     async with open_completions(settings, env=env, redactor=redactor, notice=out.notice) as client:

@@ -27,7 +27,7 @@ from realtime_console.connection import (
 from realtime_console.dispatcher import ANY, Dispatcher, Event
 from realtime_console.errors import AuthError, ConnectionLost
 from realtime_console.eventlog import EventLogWriter
-from realtime_console.modes.recycle import RecyclePolicy
+from realtime_console.modes.recycle_policy import RecyclePolicy
 from realtime_console.protocol.client_events import session_update
 from realtime_console.protocol.history import ConversationHistory
 from realtime_console.protocol.session import build_session

@@ -22,7 +22,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from realtime_console.ui.view import TalkState
+
+class TalkState(enum.Enum):
+    """What the status line of ``talk`` shows."""
+
+    CONNECTING = "connecting"
+    LISTENING = "listening"
+    USER_SPEAKING = "user speaking"
+    THINKING = "thinking"
+    ASSISTANT_SPEAKING = "assistant speaking"
+    RECONNECTING = "reconnecting"
 
 
 class TurnEvent(enum.Enum):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from realtime_console.protocol.rate_limits import RateLimit
+from realtime_console.protocol.turns import TalkState as TalkState  # where the views look for it
 
 
 class ConsoleView(Protocol):
@@ -41,17 +41,6 @@ class ServerUpdatesView(Protocol):
     def assistant_final(self, response_id: str, text: str) -> None:
         """The response's final text (``…transcript.done`` / ``output_text.done``) differs from
         the deltas shown: the server corrected or completed it. Never called when they match."""
-
-
-class TalkState(enum.Enum):
-    """What the status line of ``talk`` shows."""
-
-    CONNECTING = "connecting"
-    LISTENING = "listening"
-    USER_SPEAKING = "user speaking"
-    THINKING = "thinking"
-    ASSISTANT_SPEAKING = "assistant speaking"
-    RECONNECTING = "reconnecting"
 
 
 class TalkView(ConsoleView, ServerUpdatesView, Protocol):

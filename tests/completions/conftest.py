@@ -17,7 +17,7 @@ import pytest
 
 from realtime_console.audio.input_file import PreparedInput
 from realtime_console.completions.client import CompletionsClient
-from realtime_console.completions.target import open_completions
+from realtime_console.completions.opening import open_completions
 from realtime_console.config import Settings, load_settings
 from realtime_console.redact import Redactor
 from realtime_console.server.app import LocalServer

@@ -1,14 +1,15 @@
-"""Where requests go for every provider and Azure API, and that each one really answers."""
+"""Where requests go for every provider and Azure API, and that each one really answers
+(through ``open_completions``, which puts the target to use)."""
 
 from __future__ import annotations
 
 import pytest
 
+from realtime_console.completions.opening import open_completions
 from realtime_console.completions.target import (
     CompletionsTarget,
     azure_resource_url,
     completions_model,
-    open_completions,
     resolve_target,
 )
 from realtime_console.completions.types import AudioRequest
