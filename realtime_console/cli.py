@@ -114,8 +114,10 @@ def _configure_logging(level: str, redactor: Redactor) -> None:
 def _report(error: ConsoleError | OutputClosed) -> int:
     # Errors quote what the server or the network said (a close reason, a refusal): screened
     # like everything else the server chose (ui.sanitize), with the process's redactor.
-    line = screen_line(str(error), process_redactor(), REPORT_LIMIT)
-    write_status(sys.stderr, f"{PROG}: {line}\n")
+    # Several problems (a settings file with more than one mistake) are one line each.
+    for part in str(error).split("\n"):
+        line = screen_line(part, process_redactor(), REPORT_LIMIT)
+        write_status(sys.stderr, f"{PROG}: {line}\n")
     return error.exit_code
 
 

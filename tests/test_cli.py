@@ -82,6 +82,18 @@ async def test_unknown_config_key_and_unknown_profile(tmp_path: Path) -> None:
     assert "nope" in one_error_line(run)
 
 
+async def test_a_profile_with_several_mistakes_gets_one_line_for_each(tmp_path: Path) -> None:
+    (tmp_path / "x.toml").write_text("[session]\nvoise = 'echo'\n[audio]\nblock_ms = 1\n")
+    run = await run_console("--config", "x.toml", "--local", "chat", cwd=tmp_path)
+    assert run.code == 2
+    assert_no_traceback(run)
+    assert run.stderr.splitlines() == [
+        "realtime-console: x.toml: unknown key session.voise (did you mean session.voice?)",
+        "realtime-console: x.toml: audio.block_ms = 1 is out of range (5..200)",
+    ]
+    assert run.stderr.endswith("\n")
+
+
 async def test_bad_flag_is_one_line_exit_2() -> None:
     run = await run_console("chat", "--frobnicate")
     assert run.code == 2

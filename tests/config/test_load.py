@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from realtime_console.config import (
-    MAX_CONFIG_BYTES,
     PACKAGED_CONFIGS,
     Settings,
     as_dict,
     load_settings,
 )
+from realtime_console.config.files import MAX_CONFIG_BYTES
 from realtime_console.errors import ConfigError
 from realtime_console.protocol.session import build_session
 
@@ -25,7 +25,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-REPO_CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 SHIPPED = sorted(REPO_CONFIGS.glob("*.toml"))
 
 
@@ -342,6 +342,12 @@ BAD_TOML = [
         " (did you mean session.turn_detection.threshold?)",
     ),
     ("session = 3", "session must be a table, not 3"),
+    (
+        '[connection]\napi_key = "sk-123"',
+        "unknown key connection.api_key (secrets are never read from settings files: set "
+        "AZURE_OPENAI_API_KEY (Azure) or OPENAI_API_KEY (OpenAI) in the environment",
+    ),
+    ('[connection]\ntoken = "x"', "unknown key connection.token (secrets are never read"),
     ("[session\nvoice = 1", "bad.toml: invalid TOML: "),
     ('[session]\nvoice = "a"\nvoice = "b"', "bad.toml: invalid TOML: "),
 ]
@@ -571,3 +577,21 @@ def test_response_timeout_defaults_to_30_s_and_takes_any_positive_number(tmp_pat
     assert load_settings(config_file=str(config), env={}).connection.response_timeout_s == 2.0
     flag = load_settings(env={}, overrides={"connection.response_timeout_s": "0.25"})
     assert flag.connection.response_timeout_s == 0.25
+
+
+def test_every_problem_of_a_profile_is_reported_at_once_in_file_order(tmp_path: Path) -> None:
+    text = (
+        '[connection]\napi_key = "sk-123"\nreconnect_attempts = 99\n'
+        '[session]\nvioce = "echo"\n[audio]\nblock_ms = 20\n'
+    )
+    write(tmp_path / "bad.toml", text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_file="bad.toml", env={}, cwd=tmp_path)
+    lines = str(caught.value).split("\n")
+    assert [line.split(": ", 1)[1].split(" (")[0] for line in lines] == [
+        "unknown key connection.api_key",
+        "connection.reconnect_attempts = 99 is out of range",
+        "unknown key session.vioce",
+    ]
+    assert all(line.startswith("bad.toml: ") for line in lines)
+    assert "sk-123" not in str(caught.value)  # the value of a secret-looking key is never shown

@@ -1,0 +1,127 @@
+"""The settings themselves: one frozen dataclass per section, with the built-in defaults.
+
+Every field is a key in a profile (``connection.endpoint``, ``session.turn_detection.type``…);
+``configs/default.toml`` documents each one. Validation lives in ``rules.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from realtime_console.audio.formats import AudioFormat
+
+Provider = Literal["azure", "openai", "local"]
+AuthMode = Literal["auto", "key", "entra"]
+TurnDetectionType = Literal["server_vad", "semantic_vad", "none"]
+Eagerness = Literal["low", "medium", "high", "auto"]
+AudioLogging = Literal["full", "none"]
+AzureChatApi = Literal["deployments", "v1"]
+
+DEFAULT_AUDIO_MODEL = "gpt-audio-1.5"  # OpenAI's current audio chat model (late 2026)
+DEFAULT_ASK_PROMPT = "Describe in detail the spoken audio input."
+DEFAULT_INSTRUCTIONS = (
+    "You are a helpful assistant. You answer out loud, and what you say is also shown as text."
+)
+PACKAGED_CONFIGS = Path(__file__).parent.parent / "configs"
+PROFILE_ENV = "REALTIME_CONSOLE_PROFILE"
+
+
+@dataclass(frozen=True)
+class TurnDetection:
+    type: TurnDetectionType = "server_vad"
+    threshold: float = 0.5
+    prefix_padding_ms: int = 300
+    silence_duration_ms: int = 200
+    create_response: bool = True
+    interrupt_response: bool = True
+    eagerness: Eagerness = "auto"  # semantic_vad only
+    idle_timeout_ms: int | None = None  # server_vad only
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    instructions: str = DEFAULT_INSTRUCTIONS
+    voice: str = "alloy"
+    output_modalities: tuple[str, ...] = ("audio",)
+    input_transcription_model: str | None = "whisper-1"
+    turn_detection: TurnDetection = field(default_factory=TurnDetection)
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    input_device: str | None = None  # device index or name substring
+    output_device: str | None = None
+    block_ms: int = 20
+    # Microphone audio per input_audio_buffer.append: each send costs syscalls and a loop
+    # wakeup, so 100 ms keeps listening under 1% of a core (benchmarks/talk_cpu.py) for at most
+    # 80 ms more before the server hears a block than 20 ms appends would.
+    append_ms: int = 100
+    prebuffer_ms: int = 40  # benchmarks/talk_playback_latency.py: no underrun at 40 ms jitter
+    # The service streams a reply faster than it plays, so a whole reply may be queued: 10 min
+    # (28.8 MB of 24 kHz PCM16) covers any reply while bounding memory; beyond it audio is
+    # dropped, counted and said once per reply.
+    max_buffer_ms: int = 600_000
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    provider: Provider = "azure"
+    endpoint: str | None = None
+    deployment: str = "gpt-realtime"  # Azure deployment name, or the OpenAI model
+    api_version: str = "2025-04-01-preview"  # chat completions only
+    auth: AuthMode = "auto"
+    connect_timeout_s: float = 15.0
+    token_timeout_s: float = 20.0
+    reconnect_attempts: int = 5  # after a dropped connection; 0 = give up at once (exit 1)
+    # A turn's response that shows no life (no event of it, or no response.created after our
+    # response.create) for this long is abandoned; each of its events restarts the clock.
+    response_timeout_s: float = 30.0
+    # The service ends a Realtime session this long after it opened (60 minutes); the console
+    # renews it at a quiet moment in its last five minutes. 0 = never renew (a reconnect at the
+    # limit instead).
+    session_limit_s: float = 3600.0
+
+
+@dataclass(frozen=True)
+class CompletionsSettings:
+    """The audio chat-completions commands (``audio say|ask|chat``)."""
+
+    # None = the provider's default: the Azure deployment (connection.deployment, which
+    # AZURE_OPENAI_DEPLOYMENT_NAME sets), or DEFAULT_AUDIO_MODEL on OpenAI and the local server.
+    model: str | None = None
+    # Azure only: "deployments" = /openai/deployments/{model}/chat/completions?api-version=…,
+    # "v1" = /openai/v1/chat/completions with model = the deployment's name.
+    azure_api: AzureChatApi = "deployments"
+    format: AudioFormat = "wav"  # reply audio when neither -o's extension nor --format says
+    instructions: str | None = None  # a system message before the conversation; None = none
+    ask_prompt: str = DEFAULT_ASK_PROMPT  # `audio ask` without -p
+    timeout_s: float = 120.0  # one request, until its last byte
+    max_retries: int = 2  # after HTTP 429 / 5xx, honouring retry-after; 0 = fail at once
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    events: str | None = None  # path for --log-events
+    audio: AudioLogging = "full"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything but secrets, which auth reads from the environment and never from profiles."""
+
+    connection: ConnectionSettings = field(default_factory=ConnectionSettings)
+    session: SessionSettings = field(default_factory=SessionSettings)
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    completions: CompletionsSettings = field(default_factory=CompletionsSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    profile_name: str | None = None
+    profile_path: str | None = None
+
+
+def as_dict(settings: Settings) -> dict[str, Any]:
+    """Plain JSON-ready data (tuples become lists) for printing and the event-log header."""
+    plain: dict[str, Any] = json.loads(json.dumps(asdict(settings)))
+    return plain
