@@ -31,6 +31,18 @@ NO_CREDENTIALS = (
 )
 
 
+def no_azure_endpoint(profile: str | None) -> str:
+    """Azure without an endpoint. When a profile chose Azure, OpenAI's variable would not help,
+    so the line names only what does."""
+    if profile is None:
+        return NO_CREDENTIALS
+    return (
+        f"profile {profile} uses Azure OpenAI but names no endpoint: set AZURE_OPENAI_ENDPOINT "
+        "(and AZURE_OPENAI_DEPLOYMENT_NAME) or connection.endpoint, with AZURE_OPENAI_API_KEY "
+        "or `az login` for Entra ID; or add --local to use the built-in local server"
+    )
+
+
 async def _close_nothing() -> None:
     return None
 

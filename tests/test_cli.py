@@ -61,6 +61,16 @@ async def test_no_credentials_names_the_variables_and_offers_local(tmp_path: Pat
         assert name in line
 
 
+async def test_a_profile_that_chose_azure_does_not_suggest_the_openai_key(tmp_path: Path) -> None:
+    env = {**clean_env(home=tmp_path), "OPENAI_API_KEY": "sk-not-for-azure"}
+    run = await run_console("--profile", "azure", "chat", "--no-playback", env=env, cwd=tmp_path)
+    assert run.code == 2
+    line = one_error_line(run)
+    assert line.startswith("realtime-console: profile azure uses Azure OpenAI but names no")
+    assert "AZURE_OPENAI_ENDPOINT" in line and "--local" in line
+    assert "OPENAI_API_KEY" not in line.replace("AZURE_OPENAI_API_KEY", "")
+
+
 async def test_bad_config_value_names_key_and_file(tmp_path: Path) -> None:
     (tmp_path / "configs").mkdir()
     (tmp_path / "configs" / "bad.toml").write_text("[session.turn_detection]\nthreshold = 3\n")

@@ -81,6 +81,22 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def open_failure(kind: DeviceKind, device: int | str | None, exc: Exception) -> AudioDeviceError:
+    """The one line for a stream that would not open, in words rather than PortAudio's codes.
+
+    PortAudio's own text stays at the end, for searching; its most common case, device -1 (no
+    default device: nothing plugged in, or no sound server running), is said plainly.
+    """
+    detail = one_line(exc)
+    if device is None and "device -1" in detail:
+        return AudioDeviceError(
+            f"no default {kind} device (none is plugged in or the sound server is not running; "
+            f"PortAudio: {detail})"
+        )
+    which = "default" if device is None else repr(device)
+    return AudioDeviceError(f"cannot open {which} {kind} device: {detail}")
+
+
 def list_devices(*, check_formats: bool = True) -> list[AudioDevice]:
     """Every device PortAudio knows; with ``check_formats``, probe 24 kHz mono int16 support."""
     sd = import_sounddevice()
@@ -148,11 +164,22 @@ def resolve_device(spec: str | int | None, kind: DeviceKind) -> int | None:
 
 def has_output_device() -> bool:
     """Whether any output device exists; False (never an exception) without PortAudio."""
+    return output_device_problem() is None
+
+
+def output_device_problem() -> str | None:
+    """Why there is no speaker to play to (phrased to follow "no audio output device: "), or
+    None when an output device exists. Never raises: each cause is only named."""
     try:
         sd = import_sounddevice()
-        return any(int(raw["max_output_channels"]) > 0 for raw in sd.query_devices())
-    except Exception:  # no PortAudio, no devices, a broken host API: all mean "no speaker"
-        return False
+    except AudioDeviceError as exc:
+        return str(exc)
+    try:
+        if any(int(raw["max_output_channels"]) > 0 for raw in sd.query_devices()):
+            return None
+    except Exception as exc:  # a broken host API: PortAudio loads but cannot list
+        return f"PortAudio cannot list devices ({one_line(exc)})"
+    return "PortAudio is installed but sees no output device"
 
 
 def _opens(check: Any, index: int) -> bool:

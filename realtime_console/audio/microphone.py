@@ -265,5 +265,4 @@ class Microphone:
             self._wakeup.set_result(None)
 
     def _device_error(self, exc: Exception) -> AudioDeviceError:
-        which = "default" if self._device is None else repr(self._device)
-        return AudioDeviceError(f"cannot open {which} input device: {devices.one_line(exc)}")
+        return devices.open_failure("input", self._device, exc)

@@ -17,10 +17,13 @@ from realtime_console.errors import AudioDeviceError
 if TYPE_CHECKING:
     from realtime_console.config import AudioSettings
 
-NO_OUTPUT = (
-    "no audio output device: replies are not played "
-    "(install PortAudio, e.g. apt-get install libportaudio2, or keep them with --save-audio DIR)"
-)
+
+def no_output(reason: str) -> str:
+    """The notice when ``chat`` has no speaker, with ``reason`` from ``output_device_problem``."""
+    return (
+        f"no audio output device: replies are not played ({reason}; "
+        "or keep them with --save-audio DIR)"
+    )
 
 
 class Playback:
@@ -52,8 +55,9 @@ class Playback:
 def open_playback(settings: AudioSettings, notice: Callable[[str], None]) -> Playback | None:
     """A started ``Playback`` on the configured device, or None (with a notice) when none exists."""
     explicit = settings.output_device is not None
-    if not explicit and not devices.has_output_device():
-        notice(NO_OUTPUT)
+    problem = None if explicit else devices.output_device_problem()
+    if problem is not None:
+        notice(no_output(problem))
         return None
     speaker = Speaker(
         device=devices.resolve_device(settings.output_device, "output"),

@@ -330,5 +330,4 @@ class Speaker:
                 self.on_drop(drop_notice(response_id, samples))
 
     def _device_error(self, exc: Exception) -> AudioDeviceError:
-        which = "default" if self._device is None else repr(self._device)
-        return AudioDeviceError(f"cannot open {which} output device: {devices.one_line(exc)}")
+        return devices.open_failure("output", self._device, exc)

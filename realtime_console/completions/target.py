@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from realtime_console.auth import NO_CREDENTIALS, ApiKey, credential_for
+from realtime_console.auth import ApiKey, credential_for, no_azure_endpoint
 from realtime_console.config import DEFAULT_AUDIO_MODEL
 from realtime_console.errors import AuthError, ConfigError
 from realtime_console.redact import Redactor
@@ -110,7 +110,7 @@ def resolve_target(
         base = (conn.endpoint or OPENAI_BASE_URL).rstrip("/")
         return CompletionsTarget("openai", model, "openai", base, None, credential)
     if not conn.endpoint:
-        raise AuthError(NO_CREDENTIALS)
+        raise AuthError(no_azure_endpoint(settings.profile_name or settings.profile_path))
     resource = azure_resource_url(conn.endpoint)
     api = _AZURE_API[settings.completions.azure_api]
     if api == "azure-v1":

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from realtime_console import __version__
-from realtime_console.auth import NO_CREDENTIALS, Credential, credential_for
+from realtime_console.auth import Credential, credential_for, no_azure_endpoint
 from realtime_console.connection import (
     LinkSlot,
     RealtimeLink,
@@ -243,7 +243,7 @@ async def _remote_target(
 ) -> AsyncIterator[tuple[Target, Credential]]:
     conn = settings.connection
     if conn.provider == "azure" and not conn.endpoint:
-        raise AuthError(NO_CREDENTIALS)
+        raise AuthError(no_azure_endpoint(settings.profile_name or settings.profile_path))
     credential = credential_for(conn, env=env, redactor=redactor)
     try:
         if conn.provider == "azure":

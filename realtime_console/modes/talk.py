@@ -141,13 +141,18 @@ async def run_talk(
 
 def _start_devices(speaker: Speaker, mic: Microphone) -> None:
     """Open both devices before connecting: a missing sound card fails fast, with exit 2."""
-    try:
-        speaker.start()
-        mic.start()
-    except AudioDeviceError as exc:
+    problems = []
+    for device in (speaker, mic):  # both tried: a user who named two wrong devices hears of both
+        try:
+            device.start()
+        except AudioDeviceError as exc:
+            if str(exc) not in problems:  # no PortAudio: the same line for both
+                problems.append(str(exc))
+    if problems:
         speaker.close(discard=True)
         mic.close()
-        raise AudioDeviceError(f"{exc}; {NO_DEVICE_HINT}") from None
+        problems[-1] += f"; {NO_DEVICE_HINT}"
+        raise AudioDeviceError("\n".join(problems))
 
 
 class _Talk:

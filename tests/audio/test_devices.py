@@ -159,12 +159,15 @@ def test_has_output_device_is_false_when_portaudio_cannot_load(
 def test_has_output_device_is_false_when_the_query_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(devices, "import_sounddevice", lambda: fake_sounddevice(query_error=True))
     assert has_output_device() is False
+    problem = devices.output_device_problem()
+    assert problem is not None and problem.startswith("PortAudio cannot list devices (")
 
 
 def test_has_output_device_is_false_with_only_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
     inputs_only = [_device(0, "mic", 1, 0)]
     monkeypatch.setattr(devices, "import_sounddevice", lambda: fake_sounddevice(inputs_only))
     assert has_output_device() is False
+    assert devices.output_device_problem() == "PortAudio is installed but sees no output device"
 
 
 @pytest.mark.usefixtures("machine")

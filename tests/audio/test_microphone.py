@@ -134,7 +134,10 @@ async def test_no_device_at_all_is_one_line_audio_device_error() -> None:
     mic = Microphone(stream_factory=factory, native_rate=no_rate)
     with pytest.raises(AudioDeviceError) as caught:
         mic.start()
-    assert str(caught.value) == "cannot open default input device: Error querying device -1"
+    assert str(caught.value) == (
+        "no default input device (none is plugged in or the sound server is not running; "
+        "PortAudio: Error querying device -1)"
+    )
     assert "\n" not in str(caught.value)
 
 

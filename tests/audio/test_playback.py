@@ -36,7 +36,23 @@ def test_no_output_device_is_one_notice_and_no_playback(monkeypatch: pytest.Monk
     monkeypatch.setattr(devices, "import_sounddevice", missing)
     notices: list[str] = []
     assert open_playback(AudioSettings(), notices.append) is None
-    assert notices == [playback.NO_OUTPUT]
+    assert notices == [
+        "no audio output device: replies are not played (PortAudio library not found; "
+        "or keep them with --save-audio DIR)"
+    ]
+
+
+def test_portaudio_without_a_speaker_is_named_as_such(monkeypatch: pytest.MonkeyPatch) -> None:
+    class NoOutputs:
+        @staticmethod
+        def query_devices() -> list[dict[str, object]]:
+            return [{"name": "mic", "max_input_channels": 1, "max_output_channels": 0}]
+
+    monkeypatch.setattr(devices, "import_sounddevice", lambda: NoOutputs)
+    notices: list[str] = []
+    assert open_playback(AudioSettings(), notices.append) is None
+    assert notices == [playback.no_output("PortAudio is installed but sees no output device")]
+    assert "libportaudio2" not in notices[0]  # PortAudio is there: no advice to install it
 
 
 def test_a_named_device_that_does_not_exist_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -225,13 +225,35 @@ async def test_no_sound_device_is_exit_2_with_a_hint_to_use_chat(tmp_path: Path)
             view=RecordingView(),
             env=os.environ,
             redactor=Redactor(),
-            backend=AudioBackend(output_factory=broken),
+            backend=AudioBackend(output_factory=broken, input_factory=FakeInputStream),
         )
     message = str(caught.value)
-    assert message.startswith("cannot open default output device: Error querying device -1")
+    assert message.startswith("no default output device (none is plugged in or the sound server")
     assert "`chat`" in message and "\n" not in message
     assert caught.value.exit_code == 2
     assert not (tmp_path / "x.jsonl").exists()  # failed before connecting
+
+
+async def test_two_devices_that_do_not_open_are_both_reported(tmp_path: Path) -> None:
+    def broken_output(**kwargs: Any) -> FakeOutputStream:
+        raise PortAudioError("Invalid sample rate")
+
+    def broken_input(**kwargs: Any) -> FakeInputStream:
+        raise PortAudioError("Device unavailable")
+
+    with pytest.raises(AudioDeviceError) as caught:
+        await run_talk(
+            local_settings(tmp_path / "x.jsonl"),
+            controls=TalkCommands(),
+            view=RecordingView(),
+            env=os.environ,
+            redactor=Redactor(),
+            backend=AudioBackend(output_factory=broken_output, input_factory=broken_input),
+        )
+    lines = str(caught.value).split("\n")
+    assert lines[0] == "cannot open default output device: Invalid sample rate"
+    assert lines[1].startswith("cannot open default input device: Device unavailable; ")
+    assert "`chat`" in lines[1] and len(lines) == 2
 
 
 def test_event_pane_summary_names_ids_and_never_carries_audio() -> None:
