@@ -7,11 +7,11 @@ any number of sinks (speaker, WAV recorder); text goes to the view.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from realtime_console.dispatcher import Event, Handler
-from realtime_console.protocol import pcm, rate_limits
+from realtime_console.protocol import known_errors, pcm, rate_limits
 from realtime_console.recent import RecentCounter
 from realtime_console.ui.view import ConsoleView, ServerUpdatesView
 
@@ -31,10 +31,23 @@ def _str(event: Event, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+BadAudioReporter = Callable[[Event, pcm.PcmError], None]
+
+
 class ConsoleHandlers:
-    def __init__(self, view: ConsoleView, sinks: Sequence[AudioSink] = ()) -> None:
+    def __init__(
+        self,
+        view: ConsoleView,
+        sinks: Sequence[AudioSink] = (),
+        *,
+        on_bad_audio: BadAudioReporter | None = None,
+    ) -> None:
         self.view = view
         self.sinks = list(sinks)
+        # An audio delta that is not base64 PCM16 is skipped, never raised: by default the view
+        # hears of it once per response; replay counts them instead and says so at the end.
+        self._on_bad_audio = on_bad_audio or self._notice_bad_audio
+        self._bad_audio_responses: dict[str, None] = {}  # told once each, bounded
         self.dropped_responses: set[str] = set()  # cancelled locally: late deltas are ignored
         # Per response, for the most recent ones: the server chooses response ids.
         self.audio_bytes: dict[str, int] = RecentCounter(limit=_KEPT_IDS)
@@ -45,6 +58,9 @@ class ConsoleHandlers:
         # Client events sent on a best-effort basis (a cancel of a reply that may be over):
         # the error answering one is expected, so it is logged but not shown.
         self._expected_errors: dict[str, None] = {}
+        # Truncates sent after a barge-in: their refusal (nothing heard, the reply gone) is a
+        # calm notice, not a server error the user would take for a failed reply.
+        self._truncates: dict[str, None] = {}
         self._ended: dict[str, None] = {}  # ended by end_unfinished: a late done adds nothing
         # Per response, the text shown so far per content part (item id, content index), in
         # order: a part's ``…done`` text is compared with it. Bounded like ``_showing``.
@@ -103,13 +119,24 @@ class ConsoleHandlers:
         """An error answering client event ``event_id`` is expected: log it, do not show it."""
         _remember(self._expected_errors, event_id)
 
+    def expect_truncate(self, event_id: str) -> None:
+        """``conversation.item.truncate`` ``event_id`` was sent after a barge-in: an error
+        answering it is told as a calm notice (the reply stays as the server has it)."""
+        _remember(self._truncates, event_id)
+
     def error(self, event: Event) -> None:
         error = event.get("error")
         error = error if isinstance(error, Mapping) else {}
         caused_by = error.get("event_id")
-        if isinstance(caused_by, str) and caused_by in self._expected_errors:
+        caused_by = caused_by if isinstance(caused_by, str) else None
+        if caused_by is not None and caused_by in self._expected_errors:
             del self._expected_errors[caused_by]
             log.debug("expected error for %s: %s", caused_by, error.get("message"))
+            return
+        calm = self._calm_notice(error, caused_by)
+        if calm is not None:
+            log.debug("server error, expected in normal use: %s", error.get("message"))
+            self.view.notice(calm)
             return
         code = error.get("code") or error.get("type")
         self.view.server_error(
@@ -118,14 +145,39 @@ class ConsoleHandlers:
             error.get("event_id") if isinstance(error.get("event_id"), str) else None,
         )
 
+    def _calm_notice(self, error: Mapping[str, Any], caused_by: str | None) -> str | None:
+        """The one status line for an error that is part of normal use, or None."""
+        message = str(error.get("message") or "")
+        if caused_by is not None and caused_by in self._truncates:
+            del self._truncates[caused_by]
+            return f"barge-in: the server kept the reply as it was ({message})"
+        if caused_by is None and known_errors.is_truncate_past_end(error):
+            # Named no event; the server cuts the reply at the end of its audio all the same.
+            return f"barge-in: the server cut the reply at the end of its audio ({message})"
+        if error.get("code") == known_errors.ACTIVE_RESPONSE:
+            return "a reply is already in progress; the server did not start another"
+        return None
+
     def audio_delta(self, event: Event) -> None:
         response_id = _str(event, "response_id")
         if response_id in self.dropped_responses:
             return
-        data = pcm.decode_b64(_str(event, "delta"))
+        try:
+            data = pcm.decode_b64(_str(event, "delta"))
+        except pcm.PcmError as exc:
+            self._on_bad_audio(event, exc)
+            return
         self.audio_bytes[response_id] = self.audio_bytes.get(response_id, 0) + len(data)
         for sink in self.sinks:
             sink.audio(response_id, _str(event, "item_id"), data)
+
+    def _notice_bad_audio(self, event: Event, exc: pcm.PcmError) -> None:
+        response_id = _str(event, "response_id")
+        if response_id in self._bad_audio_responses:
+            log.debug("skipped another bad audio delta of %r: %s", response_id, exc)
+            return
+        _remember(self._bad_audio_responses, response_id)
+        self.view.notice(f"skipped audio of response {response_id or '?'} that is not PCM16: {exc}")
 
     def text_delta(self, event: Event) -> None:
         response_id = _str(event, "response_id")

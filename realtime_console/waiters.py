@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from realtime_console._compat import wait_for
 from realtime_console.dispatcher import Event
+from realtime_console.protocol.known_errors import is_truncate_past_end
 
 Predicate = Callable[[Event], bool]
 
@@ -81,7 +82,11 @@ def unattributed_error() -> Predicate:
         if event.get("type") != "error":
             return False
         error = event.get("error")
-        return not isinstance(error, dict) or error.get("event_id") is None
+        if not isinstance(error, dict):
+            return True
+        # A truncate past the end of the audio is answered without an event id too (and then
+        # applied): it is never the answer to the event this waiter stands for.
+        return error.get("event_id") is None and not is_truncate_past_end(error)
 
     return match
 

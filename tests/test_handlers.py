@@ -207,3 +207,49 @@ async def test_a_view_without_the_new_methods_still_works() -> None:
         await dispatcher.dispatch(event)
     assert (view.deltas, errors) == (["a"], [])
     assert handlers.rate_limits[1].remaining == 10
+
+
+async def test_service_errors_of_ordinary_use_are_one_calm_line_each() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    dispatcher, handlers, errors = wired(out)
+    handlers.view = PlainView(out, err)
+    handlers.expect_truncate("evt_cut")
+
+    async def error(event_id: str | None, code: str, message: str) -> None:
+        body = {"type": "invalid_request_error", "code": code, "message": message}
+        await dispatcher.dispatch({"type": "error", "error": {**body, "event_id": event_id}})
+
+    await error("evt_cut", "unsupported_content_type", "Only model output audio messages can be…")
+    await error(None, "invalid_value", "Audio content of 9800ms is already shorter than 11579ms")
+    await error("evt_2", "conversation_already_has_active_response", "Conversation already has…")
+    await error("evt_cut", "unsupported_content_type", "again")  # answered already: shown
+    await error(None, "invalid_value", "Audio content is bad")  # not the truncate's sentence
+    assert errors == []
+    assert err.getvalue().splitlines() == [
+        "-- barge-in: the server kept the reply as it was "
+        "(Only model output audio messages can be…)",
+        "-- barge-in: the server cut the reply at the end of its audio "
+        "(Audio content of 9800ms is already shorter than 11579ms)",
+        "-- a reply is already in progress; the server did not start another",
+        "server error [unsupported_content_type]: again (event evt_cut)",
+        "server error [invalid_value]: Audio content is bad",
+    ]
+    assert out.getvalue() == ""
+
+
+async def test_audio_that_is_not_pcm16_is_skipped_and_told_once_per_response() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    dispatcher, handlers, errors = wired(out)
+    handlers.view = PlainView(out, err)
+    good = pcm.encode_b64(bytes(96))
+    for response_id, delta in [("r1", "@@"), ("r1", "AA=="), ("r1", good), ("r2", "%")]:
+        await dispatcher.dispatch(
+            {"type": "response.output_audio.delta", "response_id": response_id, "delta": delta}
+        )
+    assert errors == []
+    assert handlers.audio_bytes == {"r1": 96}
+    lines = err.getvalue().splitlines()
+    assert [line.split(":")[0] for line in lines] == [
+        "-- skipped audio of response r1 that is not PCM16",
+        "-- skipped audio of response r2 that is not PCM16",
+    ]

@@ -58,6 +58,7 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
                 playback=playback,
             )
         finally:
+            view.finish()
             if playback is not None:
                 playback.close()
 

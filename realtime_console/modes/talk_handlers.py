@@ -21,6 +21,12 @@ and the state goes back to listening. Two more server events get a word: an inpu
 that failed (shown in place of the user's words, which releases a reply held for them) and the
 idle timeout (``input_audio_buffer.timeout_triggered``: the reply that follows is the model
 speaking up on its own, not an answer to anything said).
+
+Two service errors are part of ordinary use and leave the turn alone (``ConsoleHandlers`` shows
+each as one calm notice): the refusal of a barge-in's truncate (nothing of the reply was heard,
+or the listener's clock ran past the end of its audio, which the service answers with an error
+naming no event and then cuts at the end anyway), and ``conversation_already_has_active_response``
+for a ``response.create`` sent while a reply was still being made: that reply answers the turn.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from realtime_console.dispatcher import ANY, Event, Handler
 from realtime_console.handlers import ConsoleHandlers
 from realtime_console.modes.reply_watch import ReplyWatch, abandon
+from realtime_console.protocol import known_errors
 from realtime_console.protocol.client_events import item_truncate, response_cancel
 from realtime_console.protocol.turns import TurnTracker, heard_text
 from realtime_console.ui.view import TalkView
@@ -45,6 +52,7 @@ if TYPE_CHECKING:
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Clock = Callable[[], float]
 
+MAX_SHOWN_QUIET_MS = 24 * 60 * 60 * 1000  # a longer "quiet" is a malformed event: not quoted
 _KEPT_TRANSCRIPTS = 8  # responses whose transcript may still be cut (playback lags generation)
 NO_RESPONSE = ""  # ends a wait in TurnTracker for a response that was never created
 
@@ -99,6 +107,7 @@ class TalkHandlers:
             "input_audio_buffer.speech_stopped": self.speech_stopped,
             "input_audio_buffer.timeout_triggered": self.idle_timeout,
             "response.created": self.response_created,
+            "error": self.error,
             "response.output_audio.delta": self.audio_delta,
             "response.output_audio_transcript.delta": self.transcript_delta,
             "response.done": self.response_done,
@@ -138,8 +147,10 @@ class TalkHandlers:
     def idle_timeout(self, event: Event) -> None:
         start, end = event.get("audio_start_ms"), event.get("audio_end_ms")
         quiet = ""
-        if isinstance(start, int) and isinstance(end, int) and end >= start:
-            quiet = f" {(end - start) / 1000:.1f} s"
+        if isinstance(start, int) and isinstance(end, int):
+            quiet_ms = end - start  # JSON integers have no bound: a huge one fits no float
+            if 0 <= quiet_ms <= MAX_SHOWN_QUIET_MS:
+                quiet = f" {quiet_ms / 1000:.1f} s"
         self.view.notice(f"idle timeout: no speech for{quiet}, so the assistant speaks up")
         self.watch.ask()
 
@@ -148,9 +159,24 @@ class TalkHandlers:
         if isinstance(response, dict) and isinstance(response.get("id"), str):
             self.turns.response_created(response["id"])
 
+    def error(self, event: Event) -> None:
+        """A ``response.create`` refused because a reply is in progress: that reply is the one
+        this turn waits for, so the watch takes it as the answer instead of waiting
+        ``response_timeout_s`` for a ``response.created`` that will never come."""
+        error = event.get("error")
+        if not isinstance(error, dict) or error.get("code") != known_errors.ACTIVE_RESPONSE:
+            return
+        live = self.watch.live
+        if live:  # to the watch, as if the reply in progress had been created for this ask
+            self.watch({"type": "response.created", "response": {"id": live[-1]}})
+
     def audio_delta(self, event: Event) -> None:
         response_id = _str(event, "response_id")
         if response_id in self.console.dropped_responses:
+            return
+        if not self.console.audio_bytes.get(response_id):
+            # No playable audio yet (ConsoleHandlers, registered first, skipped a delta that is
+            # not PCM16, or it was empty): nothing is heard, so no turn latency and no state.
             return
         changed, latency = self.turns.audio(response_id, self.clock())
         self._set_state_if(changed)
@@ -209,7 +235,9 @@ class TalkHandlers:
             await self.send(response_cancel(position.response_id))
             cancelled = True
         audio_end_ms = _audio_end_ms(position)
-        await self.send(item_truncate(position.item_id, audio_end_ms))
+        truncate = item_truncate(position.item_id, audio_end_ms)
+        self.console.expect_truncate(truncate["event_id"])
+        await self.send(truncate)
         text = heard_text(
             "".join(self._transcripts.get(position.response_id, ())),
             audio_end_ms,

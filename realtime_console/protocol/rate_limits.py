@@ -6,6 +6,7 @@ server's choice, so they are kept as text and screened by whoever shows them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,9 +32,15 @@ class RateLimit:
 
 
 def _number(value: object) -> float | None:
+    """A finite number, or None: NaN, ±inf and integers past float range (JSON allows any
+    number of digits) are as malformed as a string, and would not survive ``int()``/``/``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def parse(event: Mapping[str, Any]) -> list[RateLimit]:

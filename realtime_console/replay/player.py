@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from realtime_console.dispatcher import Dispatcher
 from realtime_console.eventlog import LogRecord
 from realtime_console.handlers import AudioSink, ConsoleHandlers
-from realtime_console.protocol.pcm import PcmError
 from realtime_console.replay.bad_audio import BadAudio
 from realtime_console.replay.event_lines import TypeFilter, format_line
 from realtime_console.replay.http_player import HttpPlayer
@@ -67,9 +66,12 @@ class ReplayPlayer:
         self.view = view
         self.playback = playback
         sinks: list[AudioSink] = [playback] if playback is not None else []
-        self.handlers = ConsoleHandlers(view, sinks)
-        self.dispatcher = Dispatcher(on_handler_error=self._handler_failed)
         self.bad_audio = BadAudio()
+        # A delta with bad base64 is not played; counted and told once, at the end.
+        self.handlers = ConsoleHandlers(
+            view, sinks, on_bad_audio=lambda event, exc: self.bad_audio.add(self._line)
+        )
+        self.dispatcher = Dispatcher(on_handler_error=self._handler_failed)
         self._line = 0  # of the record being fed, for the bad-audio report
         self.dispatcher.register(self.handlers.table())
         self._filter = type_filter
@@ -83,10 +85,6 @@ class ReplayPlayer:
         self._http = HttpPlayer(view, playback, self.bad_audio)  # audio say|ask|chat exchanges
 
     def _handler_failed(self, kind: str, exc: BaseException) -> None:
-        if isinstance(exc, PcmError):
-            # A delta with bad base64: not played; counted and told once, at the end.
-            self.bad_audio.add(self._line)
-            return
         self.view.notice(f"handler for {kind} failed: {exc}")
 
     async def feed(self, record: LogRecord) -> None:

@@ -54,8 +54,8 @@ from realtime_console.server.response import (
 from realtime_console.server.service_errors import ServiceError, invalid_value, out_of_range
 from realtime_console.server.session_config import (
     SESSION_LIFETIME_S,
+    check_response,
     check_session_update,
-    check_values,
     default_session,
     get_path,
     merge_session,
@@ -74,6 +74,7 @@ from realtime_console.server.validation import (
     client_event_id,
     event_type,
     parse_frame,
+    screen_values,
     validate_event,
 )
 from realtime_console.server.voice import SpeechSynthesizer, SyntheticVoice
@@ -134,6 +135,7 @@ class SessionCore:
         event: JsonObject | None = None
         try:
             event = parse_frame(data)
+            screen_values(event)  # before anything copies, weighs or compares its values
             route = ROUTES[event_type(event, KNOWN_CLIENT_EVENTS)]
             validate_event(route.model, event)
             route.handle(self, event, now)
@@ -171,7 +173,7 @@ class SessionCore:
 
     def _configure_vad(self) -> None:
         settings = VadSettings.from_turn_detection(
-            get_path(self.session, ("audio", "input", "turn_detection")) or None
+            get_path(self.session, ("audio", "input", "turn_detection"))
         )
         if settings is None:
             self._vad = None  # manual commits; an utterance in progress is simply forgotten
@@ -216,6 +218,9 @@ class SessionCore:
         self._emit({"type": "conversation.item.retrieved", "item": copy.deepcopy(item)})
 
     def _on_item_truncate(self, event: JsonObject, now: float) -> None:
+        """As on the service: only an assistant message's audio that has a length can be cut,
+        and a cut past its end is answered by an ``error`` naming no client event *and then
+        applied*, at the end of the audio (clients measure playback with their own clocks)."""
         item_id, index, end_ms = event["item_id"], event["content_index"], event["audio_end_ms"]
         item = self.conversation.require(item_id, "item_id")
         if self._active is not None and self._active.stream.spec.item_id == item_id:
@@ -225,21 +230,24 @@ class SessionCore:
                 param="item_id",
             )
         content = item.get("content") or []
-        if item.get("role") != "assistant" or not 0 <= index < len(content):
+        if item.get("type") != "message" or item.get("role") != "assistant":
+            raise _not_model_audio("item_id")
+        if not 0 <= index < len(content):
             raise invalid_value("content_index", index)
-        if content[index].get("type") != "output_audio":
-            raise ServiceError(
-                "invalid_value", "Only assistant audio content can be truncated.", param="item_id"
-            )
         audio_ms = self._audio_ms.get(item_id, 0.0)
+        if content[index].get("type") != "output_audio" or audio_ms < 1:  # no audio to cut
+            raise _not_model_audio("content_index")
         if end_ms < 0:
             raise out_of_range("audio_end_ms", end_ms, 0, above=False)
+        if end_ms == 0:
+            raise _not_model_audio("audio_end_ms")
         if end_ms > audio_ms:
-            raise ServiceError(
-                "invalid_value",
-                f"Audio content of {audio_ms:.0f}ms is already shorter than {end_ms}ms",
-                param="audio_end_ms",
+            whole_ms = int(audio_ms)  # rounded down: never past the end
+            past_end = ServiceError(
+                "invalid_value", f"Audio content of {whole_ms}ms is already shorter than {end_ms}ms"
             )
+            self._emit(past_end.to_event(None))  # the service names no event here (event_id null)
+            end_ms = whole_ms
         # The service drops the transcript so the context holds nothing the user did not hear.
         content[index]["transcript"] = ""
         self.conversation.resized(item_id)
@@ -408,7 +416,7 @@ class SessionCore:
                 f"{self._active.stream.spec.response_id}. Wait until the response is finished "
                 "before creating a new one.",
             )
-        check_values(params, "response")
+        check_response(params)
         if params.get("conversation") != "none":
             self.conversation.ensure_room()  # before any state changes
         modality = (params.get("output_modalities") or self.session["output_modalities"])[0]
@@ -490,6 +498,13 @@ class SessionCore:
         event: JsonObject = {"type": payload["type"], "event_id": self._ids.new("event")}
         event.update(payload)
         self._outbox.append(event)
+
+
+def _not_model_audio(param: str) -> ServiceError:
+    """The service's answer to a truncate of anything but a reply's audio (0 ms included)."""
+    return ServiceError(
+        "unsupported_content_type", "Only model output audio messages can be truncated", param=param
+    )
 
 
 Handler = Callable[[SessionCore, JsonObject, float], None]

@@ -2,7 +2,9 @@
 
 These never reach the console's own exception tree (``realtime_console.errors``): a bad client
 event is answered on the wire and the connection carries on. Handlers raise ``ServiceError``; the
-core turns it into one ``error`` event carrying the offending client event's ``event_id``.
+core turns it into one ``error`` event carrying the offending client event's ``event_id``. One
+answer names no event, as on the service: a truncate past the end of the audio, which the core
+then applies at the end (``SessionCore._on_item_truncate`` emits it with ``to_event(None)``).
 
 Codes and messages follow what the service sends, for example::
 
@@ -15,6 +17,7 @@ Codes and messages follow what the service sends, for example::
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -119,4 +122,8 @@ def out_of_range(param: str, value: float, limit: float, *, above: bool) -> Serv
 
 
 def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
+    """A limit or value as the message quotes it: ``5``, ``0.25``. Integers stay exact: an
+    integer past float range (JSON allows ``1e309`` digits) cannot go through ``float``."""
+    if isinstance(value, int):
+        return str(value)
+    return str(int(value)) if math.isfinite(value) and value.is_integer() else str(value)

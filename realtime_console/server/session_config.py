@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from realtime_console.protocol.pcm import SAMPLE_RATE
-from realtime_console.server.service_errors import ServiceError, invalid_value, out_of_range
+from realtime_console.server.service_errors import (
+    ServiceError,
+    invalid_type,
+    invalid_value,
+    out_of_range,
+)
 from realtime_console.server.validation import Loc, format_param
 from realtime_console.server.voice import VOICES
 
@@ -126,6 +131,16 @@ class ChoiceRule:
     choices: Sequence[Any]
 
 
+@dataclass(frozen=True)
+class NotNullRule:
+    """A field the SDK's client types (``*Param``) declare without ``None``, where the core
+    relies on a value: ``null`` there is a wrong type, not "cleared" (the SDK's pydantic
+    models, which the frames are validated with, make every field optional)."""
+
+    path: Loc
+    expected: str  # as the service names JSON types: "an object", "an array"
+
+
 # Value rules shared by session.update (under "session") and response.create (under "response").
 _RANGES = (
     RangeRule(("audio", "input", "turn_detection", "threshold"), 0.0, 1.0),
@@ -146,10 +161,30 @@ _SESSION_CHOICES = (
     # Transcription-only sessions are a different product; the local server is a realtime one.
     ChoiceRule(("type",), ("realtime",)),
 )
+# The containers merged key by key (a session always has its audio settings), and the context
+# a response reads: a value or absent, never null.
+_SESSION_NOT_NULL = (
+    NotNullRule(("audio",), "an object"),
+    NotNullRule(("audio", "input"), "an object"),
+    NotNullRule(("audio", "output"), "an object"),
+)
+_RESPONSE_NOT_NULL = (
+    NotNullRule(("audio",), "an object"),
+    NotNullRule(("audio", "output"), "an object"),
+    NotNullRule(("input",), "an array"),
+)
 
 
-def check_values(data: Mapping[str, Any], prefix: str, extra: Sequence[ChoiceRule] = ()) -> None:
+def check_values(
+    data: Mapping[str, Any],
+    prefix: str,
+    extra: Sequence[ChoiceRule] = (),
+    not_null: Sequence[NotNullRule] = (),
+) -> None:
     """Raise the service's error for the first value ``data`` breaks a rule with."""
+    for needed in not_null:
+        if get_path(data, needed.path) is None:
+            raise invalid_type(format_param((prefix, *needed.path)), needed.expected, None)
     for choice in (*extra, *_CHOICES):
         value = get_path(data, choice.path)
         if value is not _MISSING and value is not None and value not in choice.choices:
@@ -176,7 +211,7 @@ def check_session_update(
     current: Mapping[str, Any], update: Mapping[str, Any], *, voice_locked: bool
 ) -> None:
     """Semantic checks for a ``session.update`` the SDK types already accepted."""
-    check_values(update, "session", _SESSION_CHOICES)
+    check_values(update, "session", _SESSION_CHOICES, _SESSION_NOT_NULL)
     new_voice = get_path(update, _VOICE)
     if voice_locked and new_voice is not _MISSING and new_voice != get_path(current, _VOICE):
         # The service fixes the voice once the model has spoken in this conversation.
@@ -185,6 +220,11 @@ def check_session_update(
             "Cannot update a conversation's voice if assistant audio is present.",
             param="session.audio.output.voice",
         )
+
+
+def check_response(params: Mapping[str, Any]) -> None:
+    """Value checks for ``response.create``'s ``response`` the SDK types already accepted."""
+    check_values(params, "response", not_null=_RESPONSE_NOT_NULL)
 
 
 def output_voice(session: Mapping[str, Any]) -> str:

@@ -61,9 +61,10 @@ class VadSettings:
     idle_timeout_ms: int | None = None  # server_vad only: answer anyway after this much quiet
 
     @classmethod
-    def from_turn_detection(cls, detection: Mapping[str, Any] | None) -> VadSettings | None:
-        """The settings a session's ``turn_detection`` asks for; None: manual commits only."""
-        if not detection:
+    def from_turn_detection(cls, detection: object) -> VadSettings | None:
+        """The settings a session's ``turn_detection`` asks for; None (manual commits only) for
+        ``null``, or anything that is not an object (an absent one included)."""
+        if not isinstance(detection, Mapping) or not detection:
             return None
         flags = {
             key: bool(detection.get(key, True)) for key in ("create_response", "interrupt_response")
@@ -74,25 +75,34 @@ class VadSettings:
         defaults = cls()
         return cls(
             threshold=float(_number(detection.get("threshold"), defaults.threshold)),
-            prefix_padding_ms=int(
-                _number(detection.get("prefix_padding_ms"), defaults.prefix_padding_ms)
+            prefix_padding_ms=_duration_ms(
+                detection.get("prefix_padding_ms"), defaults.prefix_padding_ms
             ),
-            silence_duration_ms=int(
-                _number(detection.get("silence_duration_ms"), defaults.silence_duration_ms)
+            silence_duration_ms=_duration_ms(
+                detection.get("silence_duration_ms"), defaults.silence_duration_ms
             ),
             idle_timeout_ms=_optional_int(detection.get("idle_timeout_ms")),
             **flags,
         )
 
 
+MAX_DURATION_MS = 24 * 60 * 60 * 1000
+"""Durations past a day are taken as a day: no session lasts that long, so nothing changes,
+and the sample arithmetic stays in float range (the SDK allows any integer, ``10**309`` too)."""
+
+
 def _optional_int(value: Any) -> int | None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
-    return int(value) if ok else None
+    return min(int(value), MAX_DURATION_MS) if ok else None
 
 
 def _number(value: Any, default: float) -> float:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     return value if ok else default
+
+
+def _duration_ms(value: Any, default: int) -> int:
+    return int(min(_number(value, default), MAX_DURATION_MS))
 
 
 @dataclass(frozen=True)

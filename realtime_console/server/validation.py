@@ -10,11 +10,16 @@ as ``unknown_parameter`` the way the service does.
 The SDK types many fields as plain unions (conversation items, turn detection, audio formats),
 so one mistake yields an error per union member. ``_pick_issue`` keeps the member the client
 evidently meant (the one whose ``type``/``role`` matched) and reports the first problem there.
+
+Before any of that, ``screen_values`` holds a parsed frame to what JSON itself allows, because
+Python's ``json`` reads more: ``NaN`` and ``Infinity`` (and ``1e999``, which becomes infinity),
+lone UTF-16 surrogates (``"\\ud800"``), and nesting as deep as the parser's recursion allows.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +37,11 @@ from realtime_console.server.service_errors import (
 )
 
 ModelT = TypeVar("ModelT", bound=pydantic.BaseModel)
+MAX_NESTING = 128
+"""Levels of arrays and objects a client frame may nest (serde_json's default limit). Copying,
+validating and weighing an event recurse once per level: a deeper frame would exhaust Python's
+stack (``RecursionError``) instead of being answered. Tool schemas need a few dozen at most."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
 Loc = tuple[int | str, ...]
 
 # The fields whose literal value selects a member of an SDK union.
@@ -79,7 +89,73 @@ def parse_frame(data: str | bytes) -> dict[str, Any]:
 def client_event_id(event: Mapping[str, Any]) -> str | None:
     """The client's ``event_id``, echoed in ``error.event_id`` (only if it is a string)."""
     value = event.get("event_id")
-    return value if isinstance(value, str) else None
+    return clean_text(value) if isinstance(value, str) else None
+
+
+def clean_text(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD, as lenient JSON decoders (Go's
+    ``encoding/json``) read them: such a string is no Unicode text, cannot be encoded as UTF-8
+    (to weigh an item, to hand it to eSpeak NG) and would be echoed back as invalid JSON text."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
+# A node's place in the frame, as a chain (key, parent): built only when an error names it.
+_Where = tuple[int | str, "_Where"] | None
+
+
+def _path(where: _Where) -> str:
+    parts: list[int | str] = []
+    while where is not None:
+        key, where = where
+        parts.append(key)
+    return format_param(tuple(reversed(parts)))
+
+
+def screen_values(event: dict[str, Any]) -> None:
+    """Refuse a non-finite number or nesting past ``MAX_NESTING``; clean lone surrogates out of
+    every string and key, in place. One pass, no recursion (the frame may be deep)."""
+    stack: list[tuple[dict[str, Any] | list[Any], int, _Where]] = [(event, 1, None)]
+    while stack:
+        node, depth, where = stack.pop()
+        if depth > MAX_NESTING:
+            raise ServiceError(
+                "invalid_json",
+                f"Invalid JSON: nested more than {MAX_NESTING} levels deep at '{_path(where)}'.",
+                param=_path(where),
+            )
+        if isinstance(node, dict):
+            if not all(key.isascii() for key in node):
+                cleaned = [(clean_text(key), value) for key, value in node.items()]
+                node.clear()
+                node.update(cleaned)
+            for key, value in node.items():
+                if isinstance(value, str):
+                    node[key] = clean_text(value)  # same keys: safe while iterating
+                else:
+                    _screen_child(stack, value, depth, (key, where))
+        else:
+            for index, value in enumerate(node):
+                if isinstance(value, str):
+                    node[index] = clean_text(value)
+                else:
+                    _screen_child(stack, value, depth, (index, where))
+
+
+def _screen_child(
+    stack: list[tuple[dict[str, Any] | list[Any], int, _Where]],
+    value: Any,
+    depth: int,
+    where: _Where,
+) -> None:
+    if isinstance(value, dict | list):
+        stack.append((value, depth + 1, where))
+    elif isinstance(value, float) and not math.isfinite(value):
+        param = _path(where)
+        raise ServiceError(
+            "invalid_value",
+            f"Invalid '{param}': {json.dumps(value)} is not a JSON number (numbers are finite).",
+            param=param,
+        )
 
 
 def event_type(event: Mapping[str, Any], known: Sequence[str]) -> str:

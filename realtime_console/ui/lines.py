@@ -74,11 +74,17 @@ class StdinLines:
     def _read_one(self) -> str | None:
         if self._stream is None:
             return None
+        prompted = self._prompt is not None and self.interactive and self._stream is sys.stdin
         try:
-            if self._prompt is not None and self.interactive and self._stream is sys.stdin:
+            if prompted:
                 return input(self._prompt)  # readline editing and history when available
             text = self._stream.readline()
-        except (EOFError, OSError, ValueError):
+        except EOFError:
+            if prompted:  # Ctrl+D at the prompt: the shell's prompt must not follow "you> "
+                sys.stdout.write("\n")
+                sys.stdout.flush()
+            return None
+        except (OSError, ValueError):
             return None
         return text.rstrip("\r\n") if text else None
 

@@ -88,6 +88,17 @@ class PlainView:
             self._write(self._stream.flush() + "\n")
         self._broken = False
 
+    def finish(self) -> None:
+        """The command is ending (normally or not): a line still open (a reply cut off, a
+        transcript) is ended, so whatever comes next (an error, the shell's prompt) starts a
+        line of its own."""
+        if self._closed is not None:
+            return
+        try:
+            self._end_open_line()
+        except OutputClosed:
+            pass  # stdout is gone: nothing to tidy; the command's own end reports it
+
     # -- ConsoleView ----------------------------------------------------------------------
 
     def session_started(self, session_id: str, model: str) -> None:

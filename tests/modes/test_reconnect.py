@@ -158,6 +158,7 @@ async def test_a_server_that_drops_every_connection_is_given_up_after_the_attemp
     assert_no_traceback(run)
     last = run.stderr.strip().splitlines()[-1]
     assert "lost for good after 2 reconnect attempts" in last, run.stderr
+    assert run.stdout.endswith("\n") and run.stderr.endswith("\n")  # no line left open
     _, _, meta = log_events(tmp_path / "log.jsonl")
     assert [e["attempt"] for e in meta if e["type"] == "reconnect"] == [1, 2]
     assert [e["delay_s"] for e in meta if e["type"] == "reconnect"] == [0.5, 1.0]

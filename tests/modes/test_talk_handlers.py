@@ -3,6 +3,8 @@ Speaker on the clock-driven fake output stream (no server, no sockets)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,10 @@ from realtime_console.eventlog import EventLogWriter, read_log
 from realtime_console.handlers import ConsoleHandlers
 from realtime_console.modes.talk_handlers import TalkHandlers
 from realtime_console.protocol import pcm
+from realtime_console.protocol.known_errors import NOT_MODEL_AUDIO
 from realtime_console.redact import Redactor
+from realtime_console.server import LocalServer, ServerOptions
+from realtime_console.server.testing import EventRecorder
 from realtime_console.ui.view import TalkState
 from tests.audio.helpers import Rig, const_pcm, speaker_rig
 
@@ -75,6 +80,7 @@ def make_setup(
     *,
     interrupt_response: bool = True,
     event_log: EventLogWriter | None = None,
+    forward: Callable[[dict[str, Any]], Awaitable[object]] | None = None,
     **speaker_kwargs: Any,
 ) -> Setup:
     rig = speaker_rig(latency_s, **speaker_kwargs)
@@ -83,6 +89,8 @@ def make_setup(
 
     async def send(event: dict[str, Any]) -> None:
         sent.append(event)
+        if forward is not None:  # to a real connection
+            await forward(event)
 
     clock = [100.0]
     console = ConsoleHandlers(view, [Playback(rig.speaker)])
@@ -352,4 +360,164 @@ async def test_a_failed_transcription_takes_the_place_of_the_users_words() -> No
     )
     assert s.view.named("user_transcript") == [
         ("u1", "[transcription failed: Audio unintelligible]", True)
+    ]
+
+
+# ---- service errors that are part of ordinary use ------------------------------------------
+
+
+def notices(s: Setup) -> list[str]:
+    return [text for (text,) in s.view.named("notice")]
+
+
+async def test_a_refused_barge_in_truncate_is_one_calm_notice_and_the_turn_goes_on() -> None:
+    s = make_setup(prebuffer_ms=0)
+    await start_reply(s)
+    s.rig.stream.advance(5)
+    await s.server("input_audio_buffer.speech_started", audio_start_ms=1, item_id="u2")
+    (truncate,) = [e for e in s.sent if e["type"] == "conversation.item.truncate"]
+    states = list(s.view.states)
+    error = {
+        "type": "invalid_request_error",
+        "code": "unsupported_content_type",
+        "message": NOT_MODEL_AUDIO,
+        "param": "audio_end_ms",
+        "event_id": truncate["event_id"],
+    }
+    await s.server("error", error=error)
+    assert notices(s) == [f"barge-in: the server kept the reply as it was ({NOT_MODEL_AUDIO})"]
+    assert s.view.named("server_error") == []
+    assert s.view.states == states  # the user is still speaking: the turn is theirs
+    assert s.view.named("assistant_done") == []  # the reply is not shown as failed
+    await s.server("error", error=error)  # the same event id again is not a truncate's answer
+    assert len(s.view.named("server_error")) == 1
+
+
+async def test_a_truncate_past_the_end_naming_no_event_is_one_calm_notice() -> None:
+    s = make_setup(prebuffer_ms=0)
+    await start_reply(s)
+    s.rig.stream.advance(5)
+    await s.server("input_audio_buffer.speech_started", audio_start_ms=1, item_id="u2")
+    message = "Audio content of 980ms is already shorter than 1000ms"
+    await s.server(
+        "error",
+        error={"type": "invalid_request_error", "code": "invalid_value", "message": message},
+    )
+    await s.server("conversation.item.truncated", item_id="a1", content_index=0, audio_end_ms=980)
+    assert notices(s) == [f"barge-in: the server cut the reply at the end of its audio ({message})"]
+    assert s.view.named("server_error") == []
+
+
+async def test_a_refused_response_create_leaves_the_reply_in_progress_as_the_answer() -> None:
+    """Push-to-talk released while a reply is still being made: the server refuses the new
+    ``response.create``; the reply in progress ends the turn, and nothing is "abandoned"."""
+    s = make_setup(prebuffer_ms=0)
+    await s.server("response.created", response={"id": "r1", "object": "realtime.response"})
+    s.talk.watch.ask()  # as talk does before sending its response.create
+    s.talk.user_turn_ended()
+    await s.server(
+        "error",
+        error={
+            "type": "invalid_request_error",
+            "code": "conversation_already_has_active_response",
+            "message": "Conversation already has an active response in progress: r1.",
+            "event_id": "evt_create",
+        },
+    )
+    assert notices(s) == ["a reply is already in progress; the server did not start another"]
+    assert s.view.named("server_error") == []
+    assert s.talk.watch.turn_response == "r1"
+    s.clock[0] += 10
+    await s.audio("r1", "a1", const_pcm(1000, 100))
+    await s.server("response.done", response={"id": "r1", "status": "completed"})
+    s.clock[0] += 60
+    await s.talk.check_replies()
+    assert not any("abandoned" in text for text in notices(s))
+    s.rig.stream.advance(10)
+    s.talk.tick()
+    assert s.view.states[-1] is TalkState.LISTENING
+
+
+async def test_a_delta_that_is_not_pcm16_is_not_the_assistant_speaking() -> None:
+    s = make_setup(prebuffer_ms=0)
+    await s.server("input_audio_buffer.speech_started", audio_start_ms=0, item_id="u1")
+    await s.server("input_audio_buffer.speech_stopped", audio_end_ms=900, item_id="u1")
+    await s.server("response.created", response={"id": "r1", "object": "realtime.response"})
+    for delta in ("not base64!", pcm.encode_b64(b"odd")):
+        await s.server("response.output_audio.delta", response_id="r1", item_id="a1", delta=delta)
+    assert s.view.named("turn_latency") == []
+    assert s.view.states[-1] is TalkState.THINKING
+    assert len(s.view.named("notice")) == 1  # once for the response
+    s.clock[0] += 0.5
+    await s.audio("r1", "a1", const_pcm(1000, 100))  # the first audio that plays
+    assert s.view.named("turn_latency") == [(pytest.approx(500.0),)]
+    assert s.view.states[-1:] == [TalkState.ASSISTANT_SPEAKING]
+
+
+# ---- the same, against the local server through the real SDK -------------------------------
+
+KEY = "talk-handlers-key"
+
+
+async def test_the_local_servers_truncate_and_active_response_errors_through_the_sdk() -> None:
+    """The real server's answers, through the real SDK into the real handlers: a barge-in
+    before anything was heard (a truncate at 0 ms, refused), a truncate past the end (an error
+    naming no event, then applied), and a second response.create: three calm notices."""
+    from openai import AsyncOpenAI
+
+    options = ServerOptions(api_key=KEY)  # paced: the second response.create meets the first
+    async with LocalServer(options) as server:
+        client = AsyncOpenAI(base_url=f"{server.http_url()}/v1", api_key=KEY)
+        async with client.realtime.connect(model="gpt-realtime") as connection:
+
+            async def forward(event: dict[str, Any]) -> None:
+                await connection.send_raw(json.dumps(event))
+
+            s = make_setup(prebuffer_ms=0, forward=forward)
+            events = EventRecorder(connection)
+
+            async def pump(*types: str) -> list[dict[str, Any]]:
+                received = await events.until(*types)
+                for event in received:
+                    await s.dispatcher.dispatch(event)
+                return received
+
+            await pump("session.created")
+            await connection.conversation.item.create(
+                item={
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": "hello"}],
+                }
+            )
+            await connection.response.create()
+            reply = await pump("rate_limits.updated")
+            item_id = reply[-2]["response"]["output"][0]["id"]
+            assert s.rig.speaker.is_playing  # queued, none of it heard yet
+            await s.server("input_audio_buffer.speech_started", audio_start_ms=0, item_id="u2")
+            assert [e["audio_end_ms"] for e in s.sent if e["item_id"] == item_id] == [0]
+            await pump("error")
+
+            received_ms = s.console.audio_bytes[reply[-2]["response"]["id"]] / 48
+            too_far = {
+                "type": "conversation.item.truncate",
+                "event_id": "evt_far",
+                "item_id": item_id,
+                "content_index": 0,
+                "audio_end_ms": int(received_ms) + 500,
+            }
+            s.console.expect_truncate("evt_far")
+            await forward(too_far)
+            truncated = await pump("conversation.item.truncated")
+
+            await connection.response.create()
+            await connection.response.create()
+            await pump("rate_limits.updated")
+    assert truncated[-1]["audio_end_ms"] == int(received_ms)
+    assert s.view.named("server_error") == []
+    assert notices(s) == [
+        f"barge-in: the server kept the reply as it was ({NOT_MODEL_AUDIO})",
+        "barge-in: the server cut the reply at the end of its audio (Audio content of "
+        f"{int(received_ms)}ms is already shorter than {int(received_ms) + 500}ms)",
+        "a reply is already in progress; the server did not start another",
     ]

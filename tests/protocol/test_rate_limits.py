@@ -46,3 +46,16 @@ def test_compact_and_describe() -> None:
     assert describe(RateLimit("tokens", 40_000, 12_300, 5.0)) == "tokens 12.3k/40k left"
     low = RateLimit("tokens", 40_000, 3_999, 5.04)
     assert describe(low) == "tokens 3.9k/40k left, resets in 5.0 s"
+
+
+def test_parse_skips_numbers_that_are_not_finite() -> None:
+    for bad in (float("nan"), float("inf"), -float("inf"), 10**309):
+        event = {
+            "type": "rate_limits.updated",
+            "rate_limits": [
+                {"name": "a", "limit": bad, "remaining": 1},
+                {"name": "b", "limit": 10, "remaining": bad},
+                {"name": "c", "limit": 10, "remaining": 1, "reset_seconds": bad},
+            ],
+        }
+        assert parse(event) == [RateLimit("c", 10, 1, None)], bad

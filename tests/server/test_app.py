@@ -472,3 +472,93 @@ async def test_large_items_past_the_context_bound_are_errors_and_the_session_goe
         )
         await connection.response.create()
         assert (await events.until("response.done"))[-1]["response"]["status"] == "completed"
+
+
+async def test_a_truncate_past_the_end_is_an_unattributed_error_then_applied(
+    server: LocalServer,
+) -> None:
+    """As the service does: ``error`` with ``event_id`` null, then the cut at the audio's end."""
+    async with session(server) as (connection, events):
+        await say(connection, "hi")
+        await connection.response.create()
+        reply = await events.until("rate_limits.updated")
+        audio = b"".join(base64.b64decode(d) for d in deltas(reply, "response.output_audio.delta"))
+        end_ms = len(audio) // 48
+        item_id = reply[-2]["response"]["output"][0]["id"]
+        await connection.conversation.item.truncate(
+            item_id=item_id, content_index=0, audio_end_ms=end_ms + 750, event_id="evt_cut"
+        )
+        error = await events.expect("error")
+        truncated = await events.expect("conversation.item.truncated")
+        await connection.conversation.item.retrieve(item_id=item_id)
+        retrieved = await events.expect("conversation.item.retrieved")
+    assert error["error"] == {
+        "type": "invalid_request_error",
+        "code": "invalid_value",
+        "message": f"Audio content of {end_ms}ms is already shorter than {end_ms + 750}ms",
+        "param": None,
+        "event_id": None,
+    }
+    assert (truncated["item_id"], truncated["audio_end_ms"]) == (item_id, end_ms)
+    assert retrieved["item"]["content"][0]["transcript"] == ""
+
+
+async def test_only_model_output_audio_can_be_truncated_through_the_sdk(
+    server: LocalServer,
+) -> None:
+    async with session(server) as (connection, events):
+        await say(connection, "hi")
+        user_item = (await events.until("conversation.item.done"))[-1]["item"]["id"]
+        await connection.conversation.item.truncate(
+            item_id=user_item, content_index=0, audio_end_ms=100, event_id="evt_user"
+        )
+        refused = await events.expect("error")
+        await connection.response.create()
+        reply = await events.until("rate_limits.updated")
+        reply_item = reply[-2]["response"]["output"][0]["id"]
+        await connection.conversation.item.truncate(
+            item_id=reply_item, content_index=0, audio_end_ms=0, event_id="evt_zero"
+        )
+        at_zero = await events.expect("error")
+    for error, event_id, param in (
+        (refused, "evt_user", "item_id"),
+        (at_zero, "evt_zero", "audio_end_ms"),
+    ):
+        assert error["error"] == {
+            "type": "invalid_request_error",
+            "code": "unsupported_content_type",
+            "message": "Only model output audio messages can be truncated",
+            "param": param,
+            "event_id": event_id,
+        }
+
+
+async def test_the_idle_timeout_through_the_sdk(server: LocalServer) -> None:
+    async with session(server) as (connection, events):
+        await connection.session.update(
+            session={
+                "type": "realtime",
+                "audio": {
+                    "input": {"turn_detection": {"type": "server_vad", "idle_timeout_ms": 1000}}
+                },
+            }
+        )
+        await events.expect("session.updated")
+        await say(connection, "hi")
+        await connection.response.create(response={"output_modalities": ["text"]})
+        await events.until("rate_limits.updated")
+        await append_blocks(connection, silence(1200))  # no speech: the timeout answers
+        turn = await events.until("rate_limits.updated")
+    kinds = types_of(turn)
+    assert kinds[:6] == [
+        "input_audio_buffer.timeout_triggered",
+        "input_audio_buffer.committed",
+        "conversation.item.created",
+        "conversation.item.added",
+        "conversation.item.done",
+        "response.created",
+    ]
+    triggered = turn[0]
+    assert (triggered["audio_start_ms"], triggered["audio_end_ms"]) == (0, 1000)
+    assert triggered["item_id"] == turn[1]["item_id"]
+    assert turn[-2]["response"]["status"] == "completed"

@@ -388,17 +388,6 @@ def test_retrieve_delete_and_truncate(core: SessionCore) -> None:
     assert types_of(truncated) == ["conversation.item.truncated"]
     assert truncated[0]["audio_end_ms"] == 300
     assert core.conversation.items()[-1]["content"][0]["transcript"] == ""
-    too_far = send(
-        core,
-        {
-            "type": "conversation.item.truncate",
-            "item_id": assistant["id"],
-            "content_index": 0,
-            "audio_end_ms": 301,
-        },
-    )
-    assert error_of(too_far)["param"] == "audio_end_ms"
-    assert error_of(too_far)["message"] == "Audio content of 300ms is already shorter than 301ms"
     negative = send(
         core,
         {
@@ -417,6 +406,107 @@ def test_retrieve_delete_and_truncate(core: SessionCore) -> None:
     }
     missing = send(core, {"type": "conversation.item.retrieve", "item_id": assistant["id"]})
     assert error_of(missing)["code"] == "item_not_found"
+
+
+def truncate(item_id: str, audio_end_ms: int, **fields: Any) -> dict[str, Any]:
+    return {
+        "type": "conversation.item.truncate",
+        "item_id": item_id,
+        "content_index": 0,
+        "audio_end_ms": audio_end_ms,
+        **fields,
+    }
+
+
+def reply_audio_ms(events: list[dict[str, Any]]) -> float:
+    audio = b"".join(
+        base64.b64decode(e["delta"]) for e in events if e["type"] == "response.output_audio.delta"
+    )
+    return len(audio) / 48
+
+
+def test_a_truncate_past_the_end_is_an_unattributed_error_then_applied_at_the_end(
+    core: SessionCore,
+) -> None:
+    """As the service: the error names no client event (``event_id`` null), and the item is
+    truncated anyway, at the end of its audio, in whole milliseconds."""
+    say(core, "hi")
+    heard = reply_audio_ms(respond(core))
+    assistant = core.conversation.items()[-1]
+    end = int(heard)
+    answer = send(core, truncate(assistant["id"], end + 500, event_id="evt_t"))
+    assert types_of(answer) == ["error", "conversation.item.truncated"]
+    assert answer[0]["error"] == {
+        "type": "invalid_request_error",
+        "code": "invalid_value",
+        "message": f"Audio content of {end}ms is already shorter than {end + 500}ms",
+        "param": None,
+        "event_id": None,
+    }
+    assert answer[1]["audio_end_ms"] == end
+    assert answer[1]["item_id"] == assistant["id"]
+    assert core.conversation.items()[-1]["content"][0]["transcript"] == ""
+    # the end is now where it was cut: exactly there is fine, past it is clamped again
+    assert types_of(send(core, truncate(assistant["id"], end))) == ["conversation.item.truncated"]
+    shorter = send(core, truncate(assistant["id"], 100))
+    assert types_of(shorter) == ["conversation.item.truncated"]
+    again = send(core, truncate(assistant["id"], 101))
+    assert types_of(again) == ["error", "conversation.item.truncated"]
+    assert again[0]["error"]["message"] == "Audio content of 100ms is already shorter than 101ms"
+    assert again[1]["audio_end_ms"] == 100
+
+
+ONLY_AUDIO = "Only model output audio messages can be truncated"
+
+
+@pytest.mark.parametrize(
+    ("case", "param"),
+    [
+        ("at 0 ms", "audio_end_ms"),
+        ("a user message", "item_id"),
+        ("a text reply", "content_index"),
+        ("an assistant text item", "content_index"),
+        ("a function call", "item_id"),
+    ],
+)
+def test_only_model_output_audio_can_be_truncated(core: SessionCore, case: str, param: str) -> None:
+    say(core, "hi")
+    end_ms = 100
+    if case == "at 0 ms":
+        respond(core)
+        end_ms = 0
+    elif case == "a text reply":
+        respond(core, {"output_modalities": ["text"]})
+    elif case == "an assistant text item":
+        item = {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "typed"}],
+        }
+        send(core, {"type": "conversation.item.create", "item": item})
+    elif case == "a function call":
+        call = {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"}
+        send(core, {"type": "conversation.item.create", "item": call})
+    target = core.conversation.items()[-1]
+    before = json.loads(json.dumps(target))
+    error = error_of(send(core, truncate(target["id"], end_ms, event_id="evt_t")))
+    assert error == {
+        "type": "invalid_request_error",
+        "code": "unsupported_content_type",
+        "message": ONLY_AUDIO,
+        "param": param,
+        "event_id": "evt_t",
+    }
+    assert core.conversation.items()[-1] == before
+
+
+def test_an_audio_reply_cancelled_before_any_audio_cannot_be_truncated(core: SessionCore) -> None:
+    say(core, "hi")
+    send(core, {"type": "response.create"})
+    send(core, {"type": "response.cancel"})
+    reply = core.conversation.items()[-1]
+    assert reply["role"] == "assistant"
+    assert error_of(send(core, truncate(reply["id"], 50)))["message"] == ONLY_AUDIO
 
 
 def test_voice_is_fixed_after_the_assistant_spoke(core: SessionCore) -> None:
@@ -708,3 +798,16 @@ def test_the_context_weight_follows_every_change_to_the_items() -> None:
     assert core.conversation.total_bytes == weighed(core) < before  # the transcript went
     send(core, {"type": "conversation.item.delete", "item_id": reply["id"]})
     assert core.conversation.total_bytes == weighed(core)
+
+
+@pytest.mark.parametrize("field", ["prefix_padding_ms", "silence_duration_ms", "idle_timeout_ms"])
+def test_vad_durations_past_float_range_are_accepted_and_the_session_goes_on(
+    core: SessionCore, field: str
+) -> None:
+    """The SDK allows any integer there; ``10**309`` once overflowed the sample arithmetic."""
+    assert types_of(send(core, detection(type="server_vad", **{field: 10**309}))) == [
+        "session.updated"
+    ]
+    say(core, "hi")
+    respond(core)
+    assert "error" not in types_of(stream(core, silence(300) + tone(300) + silence(2000)))

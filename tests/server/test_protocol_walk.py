@@ -212,8 +212,10 @@ async def test_every_client_event_type_valid_and_invalid(server: LocalServer) ->
         )
         assert (await events.expect("conversation.item.truncated"))["audio_end_ms"] == 100
         await connection.conversation.item.truncate(
-            item_id=item_id, content_index=0, audio_end_ms=900
+            item_id=item_id, content_index=0, audio_end_ms=900, event_id="evt_far"
         )
-        error = await events.expect("error")
-        assert "already shorter than" in error["error"]["message"]
+        error = await events.expect("error")  # naming no client event, as the service's does
+        assert error["error"]["message"] == "Audio content of 100ms is already shorter than 900ms"
+        assert error["error"]["event_id"] is None
+        assert (await events.expect("conversation.item.truncated"))["audio_end_ms"] == 100
     assert len(events.events) > 100

@@ -9,6 +9,7 @@ from openai.types.realtime import SessionCreatedEvent
 
 from realtime_console.server.service_errors import ServiceError
 from realtime_console.server.session_config import (
+    check_response,
     check_session_update,
     check_values,
     default_session,
@@ -149,3 +150,43 @@ def test_response_overrides_use_the_response_prefix() -> None:
         check_values({"audio": {"output": {"voice": "nova"}}}, "response")
     assert caught.value.param == "response.audio.output.voice"
     assert "Supported values are: 'alloy', 'ash'," in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("update", "param"),
+    [
+        ({"audio": None}, "session.audio"),
+        ({"audio": {"input": None}}, "session.audio.input"),
+        ({"audio": {"output": None}}, "session.audio.output"),
+    ],
+)
+def test_null_audio_settings_are_a_wrong_type(update: dict[str, Any], param: str) -> None:
+    with pytest.raises(ServiceError) as caught:
+        check_session_update(session(), {"type": "realtime", **update}, voice_locked=False)
+    assert (caught.value.code, caught.value.param) == ("invalid_type", param)
+    assert caught.value.message.endswith("expected an object, but got null instead.")
+
+
+def test_nulls_that_clear_a_setting_are_still_accepted() -> None:
+    update = {
+        "type": "realtime",
+        "audio": {"input": {"turn_detection": None, "transcription": None}},
+    }
+    check_session_update(session(), update, voice_locked=False)
+
+
+@pytest.mark.parametrize(
+    ("params", "param", "expected"),
+    [
+        ({"input": None}, "response.input", "an array"),
+        ({"audio": None}, "response.audio", "an object"),
+        ({"audio": {"output": None}}, "response.audio.output", "an object"),
+    ],
+)
+def test_a_null_response_context_or_audio_is_a_wrong_type(
+    params: dict[str, Any], param: str, expected: str
+) -> None:
+    with pytest.raises(ServiceError) as caught:
+        check_response(params)
+    assert (caught.value.code, caught.value.param) == ("invalid_type", param)
+    assert f"expected {expected}, but got null" in caught.value.message

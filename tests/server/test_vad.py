@@ -10,6 +10,7 @@ import pytest
 from realtime_console.protocol.pcm import float32_to_pcm16, ms_to_samples
 from realtime_console.server.vad import (
     EAGERNESS_SILENCE_MS,
+    MAX_DURATION_MS,
     SpeechStarted,
     SpeechStopped,
     VadSettings,
@@ -143,3 +144,25 @@ def test_memory_stays_constant_over_a_long_stream() -> None:
     for _ in range(500):
         vad.feed(silence(21))  # not a whole number of frames: a remainder is carried
     assert len(vad._pending) < 2 * 240
+
+
+def test_settings_from_anything_but_an_object_mean_manual_commits() -> None:
+    for detection in (None, {}, "server_vad", 3, [], object()):
+        assert VadSettings.from_turn_detection(detection) is None
+
+
+def test_durations_past_a_day_count_as_a_day() -> None:
+    huge = 10**309
+    settings = VadSettings.from_turn_detection(
+        {
+            "type": "server_vad",
+            "prefix_padding_ms": huge,
+            "silence_duration_ms": huge,
+            "idle_timeout_ms": huge,
+        }
+    )
+    assert settings is not None
+    day = MAX_DURATION_MS
+    assert (settings.prefix_padding_ms, settings.silence_duration_ms) == (day, day)
+    assert settings.idle_timeout_ms == day
+    VoiceActivityDetector(settings).feed(bytes(4800))  # the sample arithmetic holds

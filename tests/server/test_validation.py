@@ -13,9 +13,12 @@ from openai.types.realtime import (
 
 from realtime_console.server.service_errors import ServiceError, out_of_range
 from realtime_console.server.validation import (
+    MAX_NESTING,
+    client_event_id,
     event_type,
     format_param,
     parse_frame,
+    screen_values,
     validate_event,
 )
 
@@ -206,3 +209,44 @@ def test_out_of_range_messages() -> None:
 def test_param_paths_use_the_service_notation() -> None:
     assert format_param(("session", "tools", 3, "name")) == "session.tools[3].name"
     assert format_param(("item", "content", 0)) == "item.content[0]"
+
+
+def test_screen_values_refuses_numbers_json_does_not_have_naming_where() -> None:
+    for text, shown in (("NaN", "NaN"), ("Infinity", "Infinity"), ("-1e999", "-Infinity")):
+        event = parse_frame(f'{{"type":"x","a":[1,{{"b":{text}}}]}}')
+        with pytest.raises(ServiceError) as raised:
+            screen_values(event)
+        assert (raised.value.code, raised.value.param) == ("invalid_value", "a[1].b")
+        assert raised.value.message == f"Invalid 'a[1].b': {shown} is not a JSON number " + (
+            "(numbers are finite)."
+        )
+
+
+def test_screen_values_refuses_nesting_past_the_limit_without_recursing() -> None:
+    def nested(depth: int) -> dict[str, Any]:
+        event: dict[str, Any] = {"type": "x"}
+        node = event
+        for _ in range(depth - 1):
+            node["a"] = {}
+            node = node["a"]
+        return event
+
+    screen_values(nested(MAX_NESTING))  # the top-level object counts as one level
+    with pytest.raises(ServiceError) as raised:
+        screen_values(nested(MAX_NESTING + 1))
+    assert raised.value.code == "invalid_json"
+    assert raised.value.param == ".".join(["a"] * MAX_NESTING)
+    with pytest.raises(ServiceError):
+        screen_values(nested(100_000))  # far past Python's recursion limit: still an answer
+
+
+def test_screen_values_replaces_lone_surrogates_in_strings_and_keys() -> None:
+    event = parse_frame(r'{"type":"x","t":["a\ud800b",{"\udc00k":"\ud83d\ude00"}],"n":1.5}')
+    screen_values(event)
+    assert event == {"type": "x", "t": ["a\ufffdb", {"\ufffdk": "\U0001f600"}], "n": 1.5}
+    assert client_event_id({"event_id": "e\udfff"}) == "e\ufffd"
+
+
+def test_out_of_range_quotes_integers_past_float_range_exactly() -> None:
+    huge = out_of_range("max_output_tokens", 10**309, 4096, above=True)
+    assert huge.message.endswith(f"Expected a value <= 4096, but got {10**309} instead.")

@@ -165,3 +165,24 @@ def test_a_gone_stderr_drops_status_lines_and_the_conversation_goes_on() -> None
     view.notice("nobody hears this")
     view.user_text("hi")
     assert out.getvalue() == "you> hi\n"
+
+
+def test_finish_ends_a_line_left_open_so_what_follows_starts_its_own() -> None:
+    out = io.StringIO()
+    view = PlainView(out, io.StringIO())
+    view.assistant_delta("r1", "You sa")  # the command ends here: a drop for good, Ctrl+C
+    view.finish()
+    assert out.getvalue() == "assistant> You sa\n"
+    view.finish()  # nothing open: nothing written
+    assert out.getvalue() == "assistant> You sa\n"
+
+
+def test_finish_on_a_closed_stdout_is_quiet() -> None:
+    class Gone(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    view = PlainView(Gone(), io.StringIO())
+    with pytest.raises(OutputClosed):
+        view.assistant_delta("r1", "x")
+    view.finish()  # no second failure
