@@ -81,6 +81,21 @@ def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+class NoDefaultDevice(AudioDeviceError):
+    """PortAudio has no default device of these kinds (nothing plugged in, no sound server)."""
+
+    def __init__(self, kinds: tuple[DeviceKind, ...], detail: str) -> None:
+        self.kinds, self.detail = kinds, detail
+        super().__init__(
+            f"no default {' or '.join(kinds)} device (none is plugged in or the sound server "
+            f"is not running; PortAudio: {detail})"
+        )
+
+    def merged(self, other: NoDefaultDevice) -> NoDefaultDevice:
+        """One line for both sides: a machine without sound has neither."""
+        return NoDefaultDevice((*self.kinds, *other.kinds), self.detail)
+
+
 def open_failure(kind: DeviceKind, device: int | str | None, exc: Exception) -> AudioDeviceError:
     """The one line for a stream that would not open, in words rather than PortAudio's codes.
 
@@ -89,10 +104,7 @@ def open_failure(kind: DeviceKind, device: int | str | None, exc: Exception) -> 
     """
     detail = one_line(exc)
     if device is None and "device -1" in detail:
-        return AudioDeviceError(
-            f"no default {kind} device (none is plugged in or the sound server is not running; "
-            f"PortAudio: {detail})"
-        )
+        return NoDefaultDevice((kind,), detail)
     which = "default" if device is None else repr(device)
     return AudioDeviceError(f"cannot open {which} {kind} device: {detail}")
 

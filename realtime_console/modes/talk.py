@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from realtime_console._compat import TaskGroup
+from realtime_console.audio.devices import NoDefaultDevice
 from realtime_console.audio.microphone import InputStreamFactory, Microphone, NativeRate
 from realtime_console.audio.playback import Playback
 from realtime_console.audio.speaker import Speaker, StreamFactory
@@ -141,13 +142,20 @@ async def run_talk(
 
 def _start_devices(speaker: Speaker, mic: Microphone) -> None:
     """Open both devices before connecting: a missing sound card fails fast, with exit 2."""
-    problems = []
+    failures: list[AudioDeviceError] = []
     for device in (speaker, mic):  # both tried: a user who named two wrong devices hears of both
         try:
             device.start()
         except AudioDeviceError as exc:
-            if str(exc) not in problems:  # no PortAudio: the same line for both
-                problems.append(str(exc))
+            failures.append(exc)
+    if len(failures) == 2 and all(isinstance(f, NoDefaultDevice) for f in failures):
+        first, second = failures
+        assert isinstance(first, NoDefaultDevice) and isinstance(second, NoDefaultDevice)
+        failures = [first.merged(second)]
+    problems: list[str] = []
+    for failure in failures:
+        if str(failure) not in problems:  # no PortAudio: the same line for both
+            problems.append(str(failure))
     if problems:
         speaker.close(discard=True)
         mic.close()

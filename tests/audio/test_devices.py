@@ -211,3 +211,12 @@ def test_import_failures_become_one_line_audio_device_errors(
         devices.import_sounddevice()
     assert "\n" not in str(caught.value)
     assert caught.value.exit_code == 2
+
+
+def test_no_default_device_on_both_sides_is_said_once() -> None:
+    output = devices.open_failure("output", None, RuntimeError("Error querying device -1"))
+    mic = devices.open_failure("input", None, RuntimeError("Error querying device -1"))
+    assert isinstance(output, devices.NoDefaultDevice) and isinstance(mic, devices.NoDefaultDevice)
+    assert str(output.merged(mic)).startswith("no default output or input device (none is")
+    named = devices.open_failure("output", 3, RuntimeError("Invalid sample rate"))
+    assert str(named) == "cannot open 3 output device: Invalid sample rate"
