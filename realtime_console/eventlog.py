@@ -15,7 +15,9 @@ import logging
 import math
 import os
 import stat
+import sys
 import time
+import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +43,39 @@ _AUDIO_FIELDS: Mapping[str, str] = {
 }
 
 
+# JSON readers (Python's too) accept NaN, Infinity and integers of thousands of digits, which no
+# float holds: ``float()``, ``x / 1000.0`` or ``f"{x:g}"`` on one raises OverflowError, and a NaN
+# passed on ends up as ``NaN`` in ``--json``, which is not JSON. Every figure read from a log goes
+# through these, so such a value counts as absent, like any other value of the wrong type.
+_FLOAT_MAX_INT = int(sys.float_info.max)
+
+
+def finite_number(value: object) -> float | None:
+    """A JSON number as a finite float; None for NaN, ±Infinity, an integer past float range, a
+    bool or anything that is not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, int) and abs(value) > _FLOAT_MAX_INT:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def whole_number(value: object) -> int | None:
+    """A JSON integer within float range (a count, a position in ms); None for anything else,
+    bools included. Sums of these stay printable and can be divided without OverflowError."""
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > _FLOAT_MAX_INT:
+        return None
+    return value
+
+
+def recorded_byte_count(value: object) -> int:
+    """The size an ``audio_bytes`` field records in place of a dropped payload; 0 when it is not
+    a positive integer no larger than one line's payload (``MAX_AUDIO_BYTES``)."""
+    count = whole_number(value)
+    return count if count is not None and 0 < count <= MAX_AUDIO_BYTES else 0
+
+
 def audio_field(event_type: str) -> str | None:
     """The field holding base64 audio in events of this (GA) type, if any."""
     return _AUDIO_FIELDS.get(event_type)
@@ -55,8 +90,7 @@ def audio_byte_count(event: Mapping[str, Any]) -> int:
     payload = event.get(key)
     if isinstance(payload, str):
         return pcm.b64_decoded_len(payload)
-    count = event.get("audio_bytes")
-    return count if isinstance(count, int) and count > 0 else 0
+    return recorded_byte_count(event.get("audio_bytes"))
 
 
 def audio_payload(event: Mapping[str, Any]) -> bytes | None:
@@ -157,6 +191,7 @@ class EventLogWriter:
         self._clock = clock
         self._on_error = on_error if on_error is not None else _log_warning
         self.failed = False
+        self.left_out = 0  # events nested too deep to redact and serialize (see ``write``)
         try:
             self._file: IO[str] | None
             self._file, self._raw = _open_private(self.path)
@@ -179,19 +214,41 @@ class EventLogWriter:
     def write(self, direction: Direction, event: Mapping[str, Any]) -> None:
         if self._file is None:
             return
-        if self._audio == "none":
-            event = _drop_audio(event, direction)
         t = round(self._clock() - self._start, 6)
-        self._write_obj({"t": t, "dir": direction, "event": event})
+        try:
+            if self._audio == "none":
+                event = _drop_audio(event, direction)
+            line = self._line({"t": t, "dir": direction, "event": event})
+        except RecursionError:
+            # json.loads accepts a server frame nested ~1000 deep; redacting and writing it
+            # recurse deeper than Python allows. That one event is left out (said once), the
+            # session and the recording go on: the reader would skip such a line anyway.
+            self._leave_out(direction, event)
+            return
+        self._put(line)
 
     def note(self, event_type: str, **fields: Any) -> None:
         """A meta line for the console's own marks (reconnect, barge-in, underruns…)."""
         self.write("meta", {"type": event_type, **fields})
 
+    def _line(self, obj: Mapping[str, Any]) -> str:
+        return json.dumps(self._redactor.value(obj), separators=(",", ":")) + "\n"
+
+    def _leave_out(self, direction: Direction, event: Mapping[str, Any]) -> None:
+        self.left_out += 1
+        if self.left_out == 1:
+            kind = str(event.get("type"))[:60]
+            self._on_error(
+                f"event log {self.path}: left out a {direction} event ({kind}) nested too deep "
+                "to record; recording goes on"
+            )
+
     def _write_obj(self, obj: Mapping[str, Any]) -> None:
+        self._put(self._line(obj))
+
+    def _put(self, line: str) -> None:
         if self._file is None:
             return
-        line = json.dumps(self._redactor.value(obj), separators=(",", ":")) + "\n"
         try:
             self._file.write(line)
             self._file.flush()
@@ -242,6 +299,9 @@ MAX_REPORTED_BAD_LINES = 100  # a garbage file must not make the report grow wit
 # dropped, so memory stays bounded whatever the file holds (a 2 GB file without a newline). The
 # longest real line is one audio event: 64 MiB of base64 is ~17 minutes of 24 kHz PCM16.
 MAX_LINE_BYTES = 64 * 1024 * 1024
+# The most audio one event can carry: what the base64 of the longest line decodes to. An
+# ``audio_bytes`` above it (``--log-audio none``) describes a payload no log line could have held.
+MAX_AUDIO_BYTES = MAX_LINE_BYTES * 3 // 4
 _PIECE = 1024 * 1024  # bytes read at a time while a line is longer
 
 
@@ -342,8 +402,12 @@ def _stream(
         except EOFError as exc:
             # A gzip cut short by a killed writer: keep what was read, report the end.
             report.bad(-1, f"compressed stream ends early: {exc}")
-        except (gzip.BadGzipFile, OSError) as exc:
+        except (gzip.BadGzipFile, zlib.error) as exc:
+            # Damaged on disk or in transit: the deflate data (zlib.error), the header or the
+            # checksum (BadGzipFile). Like a cut: what was read is kept, the rest is reported.
             report.bad(-1, f"compressed stream is damaged: {exc}")
+        except OSError as exc:
+            report.bad(-1, f"read failed: {exc.strerror or exc}")
 
 
 def read_log(
@@ -430,9 +494,10 @@ def _record(obj: dict[str, Any], number: int, index: int) -> LogRecord | str:
         t = obj.get("t")
         if direction not in DIRECTIONS or not isinstance(t, int | float) or isinstance(t, bool):
             return "not an event"
-        if not math.isfinite(t):  # JSON readers accept NaN and Infinity; a time cannot be either
-            return f"t is {t}"
-        return LogRecord(index, number, float(t), direction, to_ga(obj["event"]))
+        seconds = finite_number(t)
+        if seconds is None:  # NaN, Infinity, an integer past float range: a time cannot be one
+            return f"t is {t}" if isinstance(t, float) else "t is past float range"
+        return LogRecord(index, number, seconds, direction, to_ga(obj["event"]))
     if isinstance(obj.get("type"), str):  # a bare server event
         return LogRecord(index, number, None, "server", to_ga(obj))
     return "not an event"

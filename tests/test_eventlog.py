@@ -5,13 +5,15 @@ import json
 import os
 import random
 import stat
+import sys
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from realtime_console.errors import LogFormatError
-from realtime_console.eventlog import EventLogWriter, ReadReport, read_log
+from realtime_console.eventlog import AudioPolicy, Direction, EventLogWriter, ReadReport, read_log
 from realtime_console.protocol import pcm
 from realtime_console.redact import Redactor
 
@@ -503,3 +505,88 @@ async def test_a_live_session_logging_to_a_full_device_goes_on() -> None:
     assert run.stdout.count("assistant> ") == 2  # both turns, after the log stopped
     told = [line for line in run.stderr.splitlines() if "event log" in line]
     assert len(told) == 1 and "/dev/full: cannot write (No space left on device)" in told[0]
+
+
+def damaged_gzip(text: bytes) -> bytes:
+    """``text`` gzipped twice over in two deflate blocks, the second block's type made the
+    reserved one: a stream that inflates up to there, then raises zlib.error."""
+    compressor = zlib.compressobj(wbits=31)  # 31: the gzip container
+    data = bytearray(compressor.compress(text) + compressor.flush(zlib.Z_FULL_FLUSH))
+    damage = len(data)
+    data += compressor.compress(text) + compressor.flush()
+    data[damage] |= 0x06  # BTYPE 11: "invalid block type"
+    return bytes(data)
+
+
+def test_reader_survives_a_damaged_gzip(tmp_path: Path) -> None:
+    """A damaged deflate stream (zlib.error) is read like a cut: what came before it is kept,
+    the damage is one bad line at the end of the file; it raised out of the reader before."""
+    lines = b"".join(b'{"t":%d,"dir":"server","event":{"type":"error"}}\n' % n for n in range(2000))
+    path = tmp_path / "damaged.jsonl.gz"
+    path.write_bytes(damaged_gzip(lines))
+    report = ReadReport()
+    records = list(read_log(path, report))
+    assert 1000 < len(records) <= 2000 and [r.t for r in records] == list(range(len(records)))
+    assert report.bad_lines == [
+        (-1, "compressed stream is damaged: Error -3 while decompressing data: invalid block type")
+    ]
+    assert report.warning(path) == (
+        f"warning: {path}: skipped 1 bad line: end of file (compressed stream is damaged: "
+        "Error -3 while decompressing data: invalid block type)"
+    )
+
+
+def test_number_helpers_take_only_what_a_float_holds() -> None:
+    from realtime_console.eventlog import (
+        MAX_AUDIO_BYTES,
+        audio_byte_count,
+        finite_number,
+        recorded_byte_count,
+        whole_number,
+    )
+
+    assert [finite_number(v) for v in (1, 2.5, -0.0, 10**308)] == [1.0, 2.5, -0.0, 1e308]
+    for junk in (float("nan"), float("inf"), -float("inf"), 10**309, -(10**309), True, None, "1"):
+        assert finite_number(junk) is None
+    assert [whole_number(v) for v in (0, -3, 10**308)] == [0, -3, 10**308]
+    for junk in (1.0, float("nan"), 10**309, True, False, None, "1"):
+        assert whole_number(junk) is None
+    assert recorded_byte_count(4800) == 4800 and recorded_byte_count(MAX_AUDIO_BYTES) > 0
+    for junk in (0, -2, MAX_AUDIO_BYTES + 2, 10**309, True, 4800.0, None):
+        assert recorded_byte_count(junk) == 0
+    event = {"type": "response.output_audio.delta", "audio_bytes": 10**309}
+    assert audio_byte_count(event) == 0
+
+
+@pytest.mark.parametrize(("direction", "audio"), [("server", "full"), ("http", "none")])
+def test_an_event_nested_too_deep_to_record_is_left_out_once(
+    tmp_path: Path, direction: Direction, audio: AudioPolicy
+) -> None:
+    """json.loads accepts a server frame nested ~1000 deep, but redacting and writing it recurse
+    deeper than Python allows: RecursionError escaped ``write`` into the session. That event is
+    left out, said once, and recording goes on."""
+    deep: object = "bottom"
+    for _ in range(sys.getrecursionlimit()):  # as deep as json.loads reads, or deeper
+        deep = [deep]
+    told: list[str] = []
+    path = tmp_path / "deep.jsonl"
+    with EventLogWriter(
+        path,
+        provider="local",
+        model="m",
+        session={},
+        program_version="9.9",
+        redactor=Redactor(),
+        audio=audio,
+        clock=FakeClock(),
+        on_error=told.append,
+    ) as writer:
+        writer.write(direction, {"type": "response.done", "response": deep})
+        writer.write("server", {"type": "error", "error": {"message": "after"}})
+        writer.write(direction, {"type": "response.done", "response": {"a": deep}})
+    assert told == [
+        f"event log {path}: left out a {direction} event (response.done) nested too deep to "
+        "record; recording goes on"
+    ]
+    assert writer.left_out == 2 and not writer.failed and writer.lines == 2
+    assert [r.event["type"] for r in read_log(path)] == ["error"]

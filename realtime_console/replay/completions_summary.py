@@ -9,13 +9,14 @@ response, and the last line of the exchange. docs/event-log.md defines every fig
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from realtime_console.eventlog import finite_number, whole_number
 from realtime_console.protocol import pcm
 from realtime_console.replay import http_shapes as shapes
-from realtime_console.replay.stats import ms_between, percentile
+from realtime_console.replay.stats import finite, ms_between, percentile
 
 Handler = Callable[[Mapping[str, Any], float | None], None]
 
@@ -47,8 +48,8 @@ class CompletionTotals:
     turns: int
     completed: int
     failed: int
-    audio_s: float
-    input_audio_s: float
+    audio_s: float | None  # None: too large for a float (corrupt completion lines)
+    input_audio_s: float | None
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
@@ -94,7 +95,13 @@ def _reply_seconds(audio: Mapping[str, Any], fmt: str | None) -> float | None:
 
 
 def _seconds_ms(value: object) -> float | None:
-    return round(value * 1000.0, 1) if isinstance(value, int | float) else None
+    seconds = finite_number(value)
+    return finite(round(seconds * 1000.0, 1)) if seconds is not None else None
+
+
+def _seconds_sum(values: Iterable[float | None]) -> float | None:
+    """The known values' sum; None when it overflows (corrupt figures of several turns)."""
+    return finite(round(sum(v for v in values if v is not None), 3))
 
 
 class CompletionsBuilder:
@@ -174,7 +181,7 @@ class CompletionsBuilder:
         turn.errors.append(shapes.error_text(event))
         if exchange.measured:
             return
-        if isinstance(event.get("retry_in_s"), int | float):
+        if shapes.retried(event):
             turn.retries += 1
         else:
             turn.status = "failed"
@@ -185,17 +192,17 @@ class CompletionsBuilder:
         exchange.measured = True
         status, retries, transcript = (
             event.get("status"),
-            event.get("retries"),
+            whole_number(event.get("retries")),
             event.get("transcript"),
         )
         turn.status = status if isinstance(status, str) else turn.status
         turn.first_audio_ms = _seconds_ms(event.get("first_audio_s"))
         turn.elapsed_ms = _seconds_ms(event.get("elapsed_s"))
         for key in ("audio_s", "input_audio_s"):
-            value = event.get(key)
-            if isinstance(value, int | float):
-                setattr(turn, key, round(float(value), 3))
-        turn.retries = retries if isinstance(retries, int) else turn.retries
+            value = finite_number(event.get(key))
+            if value is not None:
+                setattr(turn, key, round(value, 3))
+        turn.retries = retries if retries is not None else turn.retries
         turn.transcript = transcript if isinstance(transcript, str) else turn.transcript
         if isinstance(event.get("model"), str):
             turn.model = event["model"]
@@ -215,8 +222,8 @@ class CompletionsBuilder:
             turns=len(turns),
             completed=sum(1 for t in turns if t.status == "completed"),
             failed=sum(1 for t in turns if t.status == "failed"),
-            audio_s=round(sum(t.audio_s or 0.0 for t in turns), 3),
-            input_audio_s=round(sum(t.input_audio_s or 0.0 for t in turns), 3),
+            audio_s=_seconds_sum(t.audio_s for t in turns),
+            input_audio_s=_seconds_sum(t.input_audio_s for t in turns),
             prompt_tokens=total("prompt_tokens"),
             completion_tokens=total("completion_tokens"),
             total_tokens=total("total_tokens"),

@@ -3,6 +3,7 @@ and a totals line, like the realtime table beside it."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from realtime_console.replay.completions_summary import (
@@ -15,7 +16,8 @@ Column = tuple[str, int, Callable[[CompletionTurn], str]]
 
 
 def _num(value: float | int | None, digits: int = 0) -> str:
-    if value is None:
+    """A figure as the table shows it; ``-`` when unknown (None, or not finite)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
@@ -45,7 +47,9 @@ def _row(cells: Sequence[str]) -> str:
     ).rstrip()
 
 
-def render_completions(summary: CompletionsSummary, *, duration_s: float, events: int) -> str:
+def render_completions(
+    summary: CompletionsSummary, *, duration_s: float | None, events: int
+) -> str:
     lines = [_row([name for name, _w, _f in _COLUMNS])]
     lines += [_row([cell(turn) for _n, _w, cell in _COLUMNS]) for turn in summary.turns]
     for turn in summary.turns:
@@ -54,11 +58,11 @@ def render_completions(summary: CompletionsSummary, *, duration_s: float, events
     return "\n".join(lines)
 
 
-def _totals(totals: CompletionTotals, duration_s: float, events: int) -> str:
+def _totals(totals: CompletionTotals, duration_s: float | None, events: int) -> str:
     return (
-        f"chat completions: {totals.turns} turns ({totals.failed} failed) in {duration_s:.1f} s "
-        f"({events} events); reply audio {totals.audio_s:.2f} s; tokens "
-        f"{totals.prompt_tokens} in / {totals.completion_tokens} out ({totals.total_tokens} "
+        f"chat completions: {totals.turns} turns ({totals.failed} failed) in "
+        f"{_num(duration_s, 1)} s ({events} events); reply audio {_num(totals.audio_s, 2)} s; "
+        f"tokens {totals.prompt_tokens} in / {totals.completion_tokens} out ({totals.total_tokens} "
         f"total; audio {totals.prompt_audio_tokens} in / {totals.completion_audio_tokens} out); "
         f"{totals.retries} retries; {totals.errors} errors; first audio ms median "
         f"{_num(totals.first_audio_ms_median)}, p90 {_num(totals.first_audio_ms_p90)}, max "

@@ -16,9 +16,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from realtime_console.eventlog import DIRECTIONS, LogRecord, audio_byte_count
+from realtime_console.eventlog import DIRECTIONS, LogRecord, audio_byte_count, finite_number
 from realtime_console.protocol import pcm
 from realtime_console.replay import http_shapes as shapes
+from realtime_console.replay.summary import content_parts
 
 _DIRECTIONS: tuple[str, ...] = DIRECTIONS
 _TEXT_LIMIT = 60
@@ -91,23 +92,27 @@ def _error(event: Mapping[str, Any]) -> str:
     return f"[{code}] {_clip(str(error.get('message', '')))}"
 
 
+def _ms(value: object) -> str:
+    """A position in ms as the log holds it; ``?`` when it is not a number a float holds."""
+    number = finite_number(value)
+    if number is None:
+        return "?"
+    return str(value) if isinstance(value, int) else f"{number:g}"
+
+
 def _speech(event: Mapping[str, Any]) -> str:
     ms = event.get("audio_start_ms", event.get("audio_end_ms"))
-    return f"{event.get('item_id', '')} at {ms} ms".strip()
+    return f"{event.get('item_id', '')} at {_ms(ms)} ms".strip()
 
 
 def _truncate(event: Mapping[str, Any]) -> str:
-    return f"{event.get('item_id', '?')} audio_end_ms={event.get('audio_end_ms')}"
+    return f"{event.get('item_id', '?')} audio_end_ms={_ms(event.get('audio_end_ms'))}"
 
 
 def _item(event: Mapping[str, Any]) -> str:
     item = event.get("item")
     item = item if isinstance(item, Mapping) else {}
-    texts = [
-        str(part.get("text") or part.get("transcript") or "")
-        for part in item.get("content") or ()
-        if isinstance(part, Mapping)
-    ]
+    texts = [str(part.get("text") or part.get("transcript") or "") for part in content_parts(item)]
     text = " ".join(t for t in texts if t)
     who = f"{item.get('id', '')} {item.get('role', item.get('type', ''))}".strip()
     return f"{who} {_clip(text)!r}" if text else who
@@ -153,8 +158,7 @@ def _http_chunk(event: Mapping[str, Any]) -> str:
 
 
 def _http_error(event: Mapping[str, Any]) -> str:
-    retry = event.get("retry_in_s")
-    then = f", retry in {retry:g} s" if isinstance(retry, int | float) else ""
+    then = f", retry in {shapes.retry_wait(event)} s" if shapes.retried(event) else ""
     return (
         f"{_ids(event)} attempt {event.get('attempt', '?')} {_clip(shapes.error_text(event))}{then}"
     )
@@ -162,8 +166,8 @@ def _http_error(event: Mapping[str, Any]) -> str:
 
 def _completion(event: Mapping[str, Any]) -> str:
     def seconds(key: str) -> str:
-        value = event.get(key)
-        return f"{value:.3f}s" if isinstance(value, int | float) else "-"
+        value = finite_number(event.get(key))
+        return f"{value:.3f}s" if value is not None else "-"
 
     return (
         f"{_ids(event)} {event.get('status', '?')} first audio {seconds('first_audio_s')} "

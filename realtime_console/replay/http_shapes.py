@@ -16,6 +16,7 @@ import wave
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from realtime_console.eventlog import finite_number, recorded_byte_count, whole_number
 from realtime_console.protocol import pcm
 
 REQUEST = "chat.completions.request"
@@ -81,8 +82,7 @@ def encoded_bytes(audio: Mapping[str, Any]) -> int:
     data = audio.get("data")
     if isinstance(data, str):
         return pcm.b64_decoded_len(data)
-    count = audio.get("audio_bytes")
-    return count if isinstance(count, int) and count > 0 else 0
+    return recorded_byte_count(audio.get("audio_bytes"))
 
 
 def wav_duration_s(data: bytes) -> float | None:
@@ -178,8 +178,8 @@ def token_counts(usage: Mapping[str, Any]) -> dict[str, int]:
     }
     out: dict[str, int] = {}
     for name, (source, key) in where.items():
-        value = source.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
+        value = whole_number(source.get(key))
+        if value is not None:
             out[name] = value
     return out
 
@@ -191,10 +191,22 @@ def error_text(event: Mapping[str, Any]) -> str:
     return f"{head or 'error'}: {event.get('message', '')}".rstrip(": ")
 
 
+def retried(event: Mapping[str, Any]) -> bool:
+    """Whether the console tried a failed attempt again: ``retry_in_s`` is a number (null when it
+    gave up). A number no float holds still says it retried; only the wait is unknown."""
+    retry = event.get("retry_in_s")
+    return isinstance(retry, int | float) and not isinstance(retry, bool)
+
+
+def retry_wait(event: Mapping[str, Any]) -> str:
+    """The wait before the next attempt, ``1.5``; ``?`` when the number is not finite."""
+    seconds = finite_number(event.get("retry_in_s"))
+    return "?" if seconds is None else f"{seconds:g}"
+
+
 def error_line(event: Mapping[str, Any]) -> str:
     """One line for a failed attempt, as the replay shows it on stderr."""
-    retry = event.get("retry_in_s")
-    then = f"; retrying in {retry:g} s" if isinstance(retry, int | float) else "; giving up"
+    then = f"; retrying in {retry_wait(event)} s" if retried(event) else "; giving up"
     return (
         f"chat completions request {request_id(event)} attempt {event.get('attempt', '?')} "
         f"failed: {error_text(event)}{then}"

@@ -63,7 +63,12 @@ def run_resend(
     from realtime_console.replay.player import SilentView
     from realtime_console.replay.resend import recorded_session, resend
     from realtime_console.replay.summary import SummaryBuilder
-    from realtime_console.replay.summary_table import diff_totals, render_diff, render_table
+    from realtime_console.replay.summary_table import (
+        diff_totals,
+        render_diff,
+        render_table,
+        strict_json,
+    )
     from realtime_console.ui.plain import PlainView
 
     if not args.log.is_file():
@@ -108,15 +113,13 @@ def run_resend(
     before = original.summary()
     after = SummaryBuilder().feed_all(read_log(new_log)).summary()
     if args.json:
-        import json
-
         payload = {
             "new_log": str(new_log),
             "original": before.as_json(),
             "new": after.as_json(),
             "diff": diff_totals(before, after),
         }
-        print(json.dumps(payload, indent=2))
+        print(strict_json(payload))
     else:
         print(render_table(after))
         print(render_diff(before, after))

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from realtime_console.eventlog import LogRecord, audio_byte_count
+from realtime_console.eventlog import LogRecord, audio_byte_count, finite_number, whole_number
 from realtime_console.protocol import pcm, rate_limits
 from realtime_console.replay.completions_summary import CompletionsBuilder, CompletionsSummary
-from realtime_console.replay.stats import ms_between, percentile
+from realtime_console.replay.stats import finite, ms_between, percentile, seconds_total
 
 
 @dataclass
@@ -73,7 +73,7 @@ class RateLimitTotal:
 @dataclass
 class Totals:
     turns: int
-    user_speech_s: float
+    user_speech_s: float | None  # None: too large for a float (corrupt audio_*_ms)
     audio_generated_s: float
     audio_heard_s: float
     truncated_turns: int
@@ -84,7 +84,7 @@ class Totals:
     first_audio_ms_median: float | None
     first_audio_ms_p90: float | None
     first_audio_ms_max: float | None
-    duration_s: float
+    duration_s: float | None  # None: the log's first and last t too far apart for a float
     events: int
     reconnects: int
     underruns: int
@@ -110,13 +110,46 @@ class Summary:
         return out
 
 
+def content_parts(item: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The parts of an item's ``content`` that are objects; none when the content is not a list
+    (a corrupt line): an item without readable content, not a failure."""
+    content = item.get("content")
+    if not isinstance(content, list):
+        return []
+    return [part for part in content if isinstance(part, Mapping)]
+
+
 def user_text_of(item: Mapping[str, Any]) -> str | None:
     parts = [
         str(part.get("text"))
-        for part in item.get("content") or ()
-        if isinstance(part, Mapping) and part.get("type") == "input_text" and part.get("text")
+        for part in content_parts(item)
+        if part.get("type") == "input_text" and part.get("text")
     ]
     return " ".join(parts) if parts else None
+
+
+_RATE_LIMIT_NUMBERS = ("limit", "remaining", "reset_seconds")
+
+
+def _finite_rate_limits(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The event without the entries holding a number no float holds (NaN, Infinity, past float
+    range), which ``rate_limits.parse`` would convert with OverflowError/ValueError; the others
+    are kept, as ``parse`` keeps the good entries beside a malformed one."""
+    entries = event.get("rate_limits")
+    if not isinstance(entries, list):
+        return event
+
+    def corrupt(entry: object) -> bool:
+        if not isinstance(entry, Mapping):
+            return False  # parse skips it already
+        return any(
+            isinstance(entry.get(key), int | float)
+            and not isinstance(entry.get(key), bool)
+            and finite_number(entry.get(key)) is None
+            for key in _RATE_LIMIT_NUMBERS
+        )
+
+    return {**event, "rate_limits": [entry for entry in entries if not corrupt(entry)]}
 
 
 class SummaryBuilder:
@@ -188,19 +221,16 @@ class SummaryBuilder:
     def _speech_started(self, event: Mapping[str, Any], t: float | None) -> None:
         turn = self._new_turn("speech")
         turn.speech_start_t = t
-        start = event.get("audio_start_ms")
-        turn.user_speech_ms = float(start) if isinstance(start, int | float) else None
+        turn.user_speech_ms = finite_number(event.get("audio_start_ms"))
         self._speech = turn
 
     def _speech_stopped(self, event: Mapping[str, Any], t: float | None) -> None:
         turn = self._speech
         if turn is None:
             return
-        end = event.get("audio_end_ms")
+        end = finite_number(event.get("audio_end_ms"))
         start = turn.user_speech_ms
-        turn.user_speech_ms = (
-            float(end) - start if isinstance(end, int | float) and start is not None else None
-        )
+        turn.user_speech_ms = finite(end - start) if end is not None and start is not None else None
         turn.input_end_t = t
         self._speech = None
 
@@ -281,8 +311,8 @@ class SummaryBuilder:
         usage = response.get("usage")
         if isinstance(usage, Mapping):
             for key in ("input_tokens", "output_tokens", "total_tokens"):
-                value = usage.get(key)
-                if isinstance(value, int):
+                value = whole_number(usage.get(key))
+                if value is not None:
                     setattr(turn, key, value)
 
     def _error(self, event: Mapping[str, Any], t: float | None) -> None:
@@ -293,7 +323,7 @@ class SummaryBuilder:
         target.append(text)
 
     def _rate_limits_updated(self, event: Mapping[str, Any], t: float | None) -> None:
-        for limit in rate_limits.parse(event):
+        for limit in rate_limits.parse(_finite_rate_limits(event)):
             seen = self._rate_limits.get(limit.name)
             lowest = (
                 limit.remaining if seen is None else min(seen.lowest_remaining, limit.remaining)
@@ -304,16 +334,16 @@ class SummaryBuilder:
 
     def _truncate(self, event: Mapping[str, Any], t: float | None) -> None:
         turn = self._by_item.get(str(event.get("item_id", "")))
-        end = event.get("audio_end_ms")
-        if turn is not None and isinstance(end, int):
+        end = whole_number(event.get("audio_end_ms"))
+        if turn is not None and end is not None:
             turn.truncated_at_ms = end  # the client's own truncate is authoritative
 
     def _barge_in(self, event: Mapping[str, Any], t: float | None) -> None:
-        end = event.get("audio_end_ms")
+        end = whole_number(event.get("audio_end_ms"))
         turn = self._by_item.get(str(event.get("item_id", ""))) or self._by_response.get(
             str(event.get("response_id", ""))
         )
-        if turn is not None and isinstance(end, int) and turn.truncated_at_ms is None:
+        if turn is not None and end is not None and turn.truncated_at_ms is None:
             turn.truncated_at_ms = end
 
     def _reconnect(self, event: Mapping[str, Any], t: float | None) -> None:
@@ -321,8 +351,8 @@ class SummaryBuilder:
 
     def _audio_stats(self, event: Mapping[str, Any], t: float | None) -> None:
         # talk writes running totals (periodically and at the end): the latest is the total.
-        count = event.get("playback_underruns")
-        if isinstance(count, int) and count > self._underruns:
+        count = whole_number(event.get("playback_underruns"))
+        if count is not None and count > self._underruns:
             self._underruns = count
 
     # -------------------------------------------------------------------- result
@@ -331,7 +361,7 @@ class SummaryBuilder:
         latencies = [t.first_audio_ms for t in self.turns if t.first_audio_ms is not None]
         totals = Totals(
             turns=len(self.turns),
-            user_speech_s=round(sum(t.user_speech_ms or 0.0 for t in self.turns) / 1000.0, 3),
+            user_speech_s=seconds_total(t.user_speech_ms for t in self.turns),
             audio_generated_s=round(sum(t.audio_generated_s for t in self.turns), 3),
             audio_heard_s=round(sum(t.audio_heard_s for t in self.turns), 3),
             truncated_turns=sum(1 for t in self.turns if t.truncated_at_ms is not None),
@@ -342,7 +372,7 @@ class SummaryBuilder:
             first_audio_ms_median=percentile(latencies, 0.5),
             first_audio_ms_p90=percentile(latencies, 0.9),
             first_audio_ms_max=max(latencies) if latencies else None,
-            duration_s=round((self._last_t or 0.0) - (self._first_t or 0.0), 3),
+            duration_s=finite(round((self._last_t or 0.0) - (self._first_t or 0.0), 3)),
             events=self._events,
             reconnects=self._reconnects,
             underruns=self._underruns,

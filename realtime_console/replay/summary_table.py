@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from typing import Any
 
 from realtime_console.protocol.rate_limits import compact
 from realtime_console.replay.completions_table import render_completions
@@ -15,7 +17,8 @@ Column = tuple[str, int, Callable[[Turn], str]]
 
 
 def _num(value: float | int | None, digits: int = 0) -> str:
-    if value is None:
+    """A figure as the table shows it; ``-`` when unknown (None, or not finite)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
@@ -27,8 +30,8 @@ _COLUMNS: Sequence[Column] = (
     ("created ms", 10, lambda t: _num(t.response_created_ms)),
     ("1st audio ms", 12, lambda t: _num(t.first_audio_ms)),
     ("done ms", 8, lambda t: _num(t.response_done_ms)),
-    ("audio s", 7, lambda t: f"{t.audio_generated_s:.2f}"),
-    ("heard s", 7, lambda t: f"{t.audio_heard_s:.2f}"),
+    ("audio s", 7, lambda t: _num(t.audio_generated_s, 2)),
+    ("heard s", 7, lambda t: _num(t.audio_heard_s, 2)),
     ("cut ms", 6, lambda t: _num(t.truncated_at_ms)),
     ("tokens in/out", 13, lambda t: f"{_num(t.input_tokens)}/{_num(t.output_tokens)}"),
     ("status", 10, lambda t: t.status or "-"),
@@ -83,17 +86,35 @@ def _totals(totals: Totals) -> str:
         for name, limit in totals.rate_limits.items()
     )
     return (
-        f"total: {totals.turns} turns in {totals.duration_s:.1f} s ({totals.events} events); "
-        f"user speech {totals.user_speech_s:.2f} s; audio {totals.audio_generated_s:.2f} s "
-        f"generated, {totals.audio_heard_s:.2f} s heard, {totals.truncated_turns} cut; "
+        f"total: {totals.turns} turns in {_num(totals.duration_s, 1)} s ({totals.events} events); "
+        f"user speech {_num(totals.user_speech_s, 2)} s; "
+        f"audio {_num(totals.audio_generated_s, 2)} s generated, "
+        f"{_num(totals.audio_heard_s, 2)} s heard, {totals.truncated_turns} cut; "
         f"tokens {totals.input_tokens} in / {totals.output_tokens} out "
         f"({totals.total_tokens} total); {totals.errors} errors; "
         f"{totals.reconnects} reconnects; {totals.underruns} underruns; {latency}{limits}"
     )
 
 
+def strict_json(document: Any) -> str:
+    """``document`` as JSON that every parser reads: a float that is not finite (a figure whose
+    arithmetic overflowed on a corrupt log) is written as null, unknown, never as the ``NaN`` or
+    ``Infinity`` that Python's json would write and no strict reader accepts."""
+    return json.dumps(_finite_floats(document), indent=2, allow_nan=False)
+
+
+def _finite_floats(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite_floats(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_floats(item) for item in value]
+    return value
+
+
 def render_json(summary: Summary, **extra: object) -> str:
-    return json.dumps({**summary.as_json(), **extra}, indent=2)
+    return strict_json({**summary.as_json(), **extra})
 
 
 _DIFFED = (
@@ -118,6 +139,8 @@ def diff_totals(before: Summary, after: Summary) -> dict[str, dict[str, float | 
     for key in _DIFFED:
         a, b = old[key], new[key]
         change = round(b - a, 3) if a is not None and b is not None else None
+        if isinstance(change, float) and not math.isfinite(change):
+            change = None  # two figures far apart on a corrupt log: unknown, not inf
         out[key] = {"original": a, "new": b, "change": change}
     return out
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from realtime_console.errors import ConfigError
-from realtime_console.eventlog import LogRecord, audio_byte_count
+from realtime_console.eventlog import LogRecord, audio_byte_count, whole_number
 from realtime_console.protocol import pcm
 from realtime_console.replay.summary import Turn
 
@@ -29,6 +29,19 @@ MISSING = (
 )
 _MAX_TICKS = 20_000  # event times kept per direction; beyond that every other one is dropped
 _DIRECTIONS = ("client", "server", "meta")
+# matplotlib cannot lay out an axis whose span overflows a float (times of ±1e308 from a corrupt
+# line: "arange: cannot compute length"); values past this are drawn at this edge instead.
+_DRAWABLE = 1e300
+
+
+def _drawn(value: float) -> float:
+    return max(-_DRAWABLE, min(_DRAWABLE, value))
+
+
+def _spans(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """(start, width) bars; at least 1 ms wide so that an instant still shows."""
+    bars = [(_drawn(a), _drawn(b)) for a, b in intervals]
+    return [(a, max(b - a, 1e-3)) for a, b in bars]
 
 
 def _import_pyplot() -> Any:
@@ -139,9 +152,10 @@ class TimelineCollector:
         """The listener heard ``end_ms`` of the item: its audio stops there (the WAV's rule)."""
         start = self._item_start.get(item_id)
         self._cut_items.add(item_id)
-        if start is None or not isinstance(end_ms, int) or not self.assistant:
+        heard_ms = whole_number(end_ms)  # an integer past float range cannot be divided
+        if start is None or heard_ms is None or not self.assistant:
             return
-        stop = start + end_ms / 1000.0
+        stop = start + heard_ms / 1000.0
         first, last = self.assistant[-1]
         if last > stop:
             self.assistant[-1] = (first, max(first, stop))
@@ -163,13 +177,15 @@ def render_timeline(
     for y, name in enumerate(rows):
         if name in spans:
             intervals, color = spans[name]
-            bars = [(a, max(b - a, 1e-3)) for a, b in intervals]
+            bars = _spans(intervals)
             lanes.broken_barh(bars, (y - 0.35, 0.7), color=color)  # alternating: one per item
         else:
-            times = collector.ticks[name].times
+            times = [_drawn(t) for t in collector.ticks[name].times]
             lanes.vlines(times, y - 0.35, y + 0.35, color="tab:gray", linewidth=0.5)
-    lanes.plot(collector.user_text, [0] * len(collector.user_text), "v", color="tab:blue")
-    lanes.vlines(collector.errors, -0.5, len(rows) - 0.5, color="tab:red", linewidth=1.0)
+    typed = [_drawn(t) for t in collector.user_text]
+    lanes.plot(typed, [0] * len(typed), "v", color="tab:blue")
+    errors = [_drawn(t) for t in collector.errors]
+    lanes.vlines(errors, -0.5, len(rows) - 0.5, color="tab:red", linewidth=1.0)
     lanes.set_yticks(range(len(rows)), rows)
     lanes.set_ylim(len(rows) - 0.5, -0.5)
     lanes.set_title(title)
@@ -192,7 +208,7 @@ def _latency_plot(axes: Any, turns: list[Turn]) -> None:
     )
     for attr, label, color in marks:
         points = [
-            (turn.input_end_t, getattr(turn, attr))
+            (_drawn(turn.input_end_t), _drawn(getattr(turn, attr)))
             for turn in turns
             if turn.input_end_t is not None and getattr(turn, attr) is not None
         ]

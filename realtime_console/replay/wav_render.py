@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from realtime_console.errors import ConfigError
-from realtime_console.eventlog import LogRecord, audio_byte_count, audio_payload
+from realtime_console.eventlog import LogRecord, audio_byte_count, audio_payload, whole_number
 from realtime_console.protocol import pcm
 from realtime_console.replay.bad_audio import BadAudio
 from realtime_console.replay.http_audio import HttpAudio, ReplyAudio
@@ -37,6 +37,12 @@ LEFT, RIGHT = 0, 1
 CUT_NEEDLES = ('"conversation.item.truncate"', '"barge_in"')
 _MAX_LAG_S = 60.0  # a mic chunk may start this long before the event that carries it
 _FLUSH_EVERY_S = 10.0
+# A WAV file's sizes are 32-bit: it holds at most this many stereo PCM16 frames (about 12.4 h).
+# A time past that (a corrupt t such as 1e308) is ignored like a missing one, and audio that
+# would land past it is dropped and counted: otherwise the sample arithmetic overflows, or the
+# file outgrows its header and ``wave`` fails at close.
+MAX_FRAMES = (0xFFFFFFFF - 36) // (2 * pcm.SAMPLE_WIDTH)
+_MAX_MS = MAX_FRAMES * 1000 // pcm.SAMPLE_RATE
 
 
 def collect_cuts(records: Iterable[LogRecord]) -> dict[str, int]:
@@ -45,8 +51,8 @@ def collect_cuts(records: Iterable[LogRecord]) -> dict[str, int]:
     noted: dict[str, int] = {}
     for record in records:
         event = record.event
-        item_id, end = event.get("item_id"), event.get("audio_end_ms")
-        if not isinstance(item_id, str) or not isinstance(end, int):
+        item_id, end = event.get("item_id"), whole_number(event.get("audio_end_ms"))
+        if not isinstance(item_id, str) or end is None:
             continue
         kind = (record.dir, event.get("type"))
         if kind == ("client", "conversation.item.truncate"):
@@ -64,6 +70,7 @@ class WavStats:
     cut_samples: int = 0  # assistant audio received but not heard (after a cut)
     missing_audio_bytes: int = 0  # payloads dropped by --log-audio none (rendered as silence)
     late_samples: int = 0  # mic audio that arrived too late to place (longer than the window)
+    past_end_samples: int = 0  # audio that would land past what a WAV can hold (MAX_FRAMES)
     bad_audio: BadAudio = field(default_factory=BadAudio)  # bad base64 / odd PCM16: skipped
     skipped_replies: dict[str, int] = field(default_factory=dict)  # format → HTTP replies
 
@@ -115,11 +122,17 @@ class StereoWavRenderer:
 
     def _sample(self, t: float | None) -> int:
         if t is not None:
-            self._now = max(self._now, pcm.ms_to_samples((t - self._origin) * 1000))
+            ms = (t - self._origin) * 1000  # inf when t is far from the origin (1e308)
+            if ms <= _MAX_MS:
+                self._now = max(self._now, pcm.ms_to_samples(max(ms, -_MAX_MS)))
         return self._now
 
     def feed(self, record: LogRecord) -> None:
         now = self._sample(record.t)
+        if now - self._lag - self._base >= self._flush_step:
+            # Before placing this record's audio: after a long pause (an hour without events)
+            # the window must slide first, or the buffer would grow to the whole pause.
+            self._flush_to(now - self._lag)
         event_type = record.event.get("type")
         try:
             if record.dir == "client" and event_type == "input_audio_buffer.append":
@@ -131,8 +144,6 @@ class StereoWavRenderer:
         except pcm.PcmError:
             # One bad payload (a corrupt line, a hand-edited log) costs that chunk, not the file.
             self.stats.bad_audio.add(record.line)
-        if now - self._lag - self._base >= self._flush_step:
-            self._flush_to(now - self._lag)
 
     def _samples(self, record: LogRecord) -> npt.NDArray[np.int16]:
         data = audio_payload(record.event)
@@ -169,7 +180,8 @@ class StereoWavRenderer:
         cut = self._cuts.get(item_id)
         if cut is not None:
             written = self._item_written.get(item_id, 0)
-            allowed = max(0, pcm.ms_to_samples(cut) - written)
+            heard = pcm.ms_to_samples(max(0, min(cut, _MAX_MS)))  # past the file: nothing cut
+            allowed = max(0, heard - written)
             if allowed < len(samples):
                 self.stats.cut_samples += len(samples) - allowed
                 samples = samples[:allowed]
@@ -179,6 +191,10 @@ class StereoWavRenderer:
             self._place(RIGHT, start, samples)
 
     def _place(self, channel: int, start: int, samples: npt.NDArray[np.int16]) -> None:
+        room = max(0, MAX_FRAMES - start)
+        if room < len(samples):
+            self.stats.past_end_samples += len(samples) - room
+            samples = samples[:room]
         if start < self._base:  # older than the window (a chunk longer than max_lag)
             skip = min(len(samples), self._base - start)
             self.stats.late_samples += skip

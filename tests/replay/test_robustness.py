@@ -18,6 +18,7 @@ import pytest
 from realtime_console.protocol import pcm
 from tests.conftest import Run, assert_no_traceback, run_console
 from tests.replay.conftest import ev, write_log
+from tests.test_eventlog import damaged_gzip
 
 HEADER = {"format": "realtime-console-log", "version": 1, "session": {}}
 
@@ -278,3 +279,89 @@ def test_a_huge_file_without_newlines_is_read_in_bounded_memory(tmp_path: Path) 
         "(1 line; line 1 (longer than 64 MiB))"
     ]
     assert int(report.read_text()) < 200 * 1024  # KiB: the 64 MiB bound plus the interpreter
+
+
+# ---------------------------------------------------------------- 8: numbers no float holds
+
+
+def _numbers_log(path: Path) -> Path:
+    """A log whose times and figures are what JSON allows and no float holds (or barely):
+    ±1e308 times, integers of 400 digits, NaN and Infinity (as Python's json writes them)."""
+    huge = 10**400
+    audio = pcm.encode_b64(bytes(960))
+    lines = [
+        ev(-1e308, "client", "response.create"),
+        ev(0.0, "server", "input_audio_buffer.speech_started", audio_start_ms=huge),
+        ev(0.5, "server", "input_audio_buffer.speech_stopped", audio_end_ms=float("nan")),
+        ev(1e308, "server", "response.created", response={"id": "r1"}),
+        ev(
+            1e308,
+            "server",
+            "response.output_audio.delta",
+            response_id="r1",
+            item_id="a1",
+            delta=audio,
+        ),  # fmt: skip
+        ev(
+            1e308,
+            "server",
+            "response.output_audio.delta",
+            response_id="r1",
+            item_id="a1",
+            audio_bytes=huge,
+        ),  # fmt: skip
+        ev(1e308, "client", "conversation.item.truncate", item_id="a1", audio_end_ms=huge),
+        ev(
+            1e308,
+            "server",
+            "rate_limits.updated",
+            rate_limits=[{"name": "tokens", "limit": huge, "remaining": float("inf")}],
+        ),  # fmt: skip
+        ev(
+            1e308,
+            "server",
+            "response.done",
+            response={"id": "r1", "status": "completed", "usage": {"total_tokens": huge}},
+        ),  # fmt: skip
+        ev(1e308, "meta", "completion", request_id="q1", first_audio_s=float("inf")),
+        ev(1e308, "http", "chat.completions.error", request_id="q1", retry_in_s=huge),
+    ]
+    path.write_text("\n".join(json.dumps(x) for x in [HEADER, *lines]) + "\n")
+    line = {"t": 10**400, "dir": "server", "event": {"type": "error"}}  # a bad line
+    with path.open("a") as handle:
+        handle.write(json.dumps(line) + "\n")
+    return path
+
+
+async def test_numbers_no_float_holds_are_unknown_figures_not_tracebacks(tmp_path: Path) -> None:
+    log = _numbers_log(tmp_path / "numbers.jsonl")
+    wav, png = tmp_path / "heard.wav", tmp_path / "t.png"
+    run = await console("replay", str(log), "--json", "--wav", str(wav), "--timeline", str(png))
+    assert run.code == 0, run.stderr
+    document = json.loads(run.stdout, parse_constant=lambda name: pytest.fail(f"{name} in JSON"))
+    totals = document["totals"]
+    assert totals["duration_s"] is None and totals["user_speech_s"] == 0.0
+    assert totals["rate_limits"] == {} and document["turns"][0]["audio_generated_s"] == 0.02
+    assert document["completions"]["turns"][0]["first_audio_ms"] is None
+    assert f"warning: {log}: skipped 1 bad line: line 13 (t is past float range)" in run.stderr
+    with wave.open(str(wav)) as heard:
+        assert heard.getnframes() >= 480  # the delta at a time no WAV reaches: placed at once
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    lines = await console("replay", str(log), "--types", "*", "--summary")
+    assert lines.code == 0 and "retry in ? s" in lines.stdout and "turns in - s" in lines.stdout
+
+
+async def test_a_damaged_gzip_is_one_warning_and_what_was_read(tmp_path: Path) -> None:
+    lines = [
+        ev(i / 10, "server", "response.created", response={"id": f"r{i}"}) for i in range(2000)
+    ]
+    plain = write_log(tmp_path / "talk.jsonl", lines)
+    log = tmp_path / "talk.jsonl.gz"
+    log.write_bytes(damaged_gzip(plain.read_bytes()))  # zlib.error after the first half or so
+    run = await console("replay", str(log), "--types", "*")
+    assert run.code == 0
+    assert 1000 < len(run.stdout.splitlines()) <= 2000  # the events before the damage
+    assert run.stderr.splitlines() == [
+        f"warning: {log}: skipped 1 bad line: end of file (compressed stream is damaged: "
+        "Error -3 while decompressing data: invalid block type)"
+    ]

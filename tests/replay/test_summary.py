@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 from realtime_console.eventlog import read_log
 from realtime_console.protocol import pcm
 from realtime_console.replay.summary import SummaryBuilder
+from realtime_console.replay.summary_table import render_json, render_table
 from tests.replay.conftest import ev, user_item, write_log
 from tests.replay.recording import BARGE_IN_MS, VoiceRecording
 
@@ -146,3 +148,37 @@ def test_rate_limits_keep_the_last_and_the_lowest_per_name(tmp_path: Path) -> No
     tokens = summary.totals.rate_limits["tokens"]
     assert (tokens.limit, tokens.last_remaining, tokens.lowest_remaining) == (40000, 39000, 2000)
     assert SummaryBuilder().summary().totals.rate_limits == {}  # no updates, no entries
+
+
+def test_counts_no_float_holds_or_bools_are_not_counted(tmp_path: Path) -> None:
+    """Token counts of 4,300 digits (the longest integer json reads) summed to one that neither
+    ``str()`` nor ``json.dumps`` writes (ValueError); ``true`` was counted as 1 token and written
+    as ``true``. Only integers a float holds count, in the realtime and chat-completions totals."""
+    longest = int("9" * 4300)
+    done = [
+        ev(1.0 + i, "server", "response.done", response={"id": f"r{i}", "usage": usage})
+        for i, usage in enumerate(
+            [{"total_tokens": longest}, {"total_tokens": longest}, {"input_tokens": True}, USAGE]
+        )
+    ]
+    created = [
+        ev(0.5 + i, "server", "response.created", response={"id": f"r{i}"}) for i in range(4)
+    ]
+    http = [
+        ev(5.0, "http", "chat.completions.response", request_id="q1",
+           body={"usage": {"total_tokens": longest}}),
+        ev(6.0, "http", "chat.completions.response", request_id="q2",
+           body={"usage": {"total_tokens": longest, "prompt_tokens": True}}),
+        ev(7.0, "meta", "completion", request_id="q2", retries=True),
+    ]  # fmt: skip
+    lines = [line for pair in zip(created, done, strict=True) for line in pair] + http
+    log = write_log(tmp_path / "counts.jsonl", lines)
+    summary = SummaryBuilder().feed_all(read_log(log)).summary()
+    assert [turn.total_tokens for turn in summary.turns] == [None, None, None, 12]
+    assert summary.turns[2].input_tokens is None and summary.totals.input_tokens == 5
+    completions = summary.completions
+    assert completions is not None and completions.totals.total_tokens == 0
+    assert completions.totals.prompt_tokens == 0 and completions.totals.retries == 0
+    document = json.loads(render_json(summary))
+    assert document["totals"]["total_tokens"] == 12
+    assert "tokens 5 in" in render_table(summary)

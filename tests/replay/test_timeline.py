@@ -50,3 +50,33 @@ def test_many_events_keep_bounded_ticks() -> None:
     ticks = collector.ticks["server"]
     assert len(ticks.times) < 20_000 and ticks.seen == 100_000
     assert ticks.times == sorted(ticks.times) and ticks.times[-1] > 900
+
+
+def test_times_and_figures_no_axis_spans_are_drawn_at_its_edge(tmp_path: Path) -> None:
+    """Times of ±1e308 (the reader accepts them: finite) made matplotlib fail ("arange: cannot
+    compute length"), and a cut past float range overflowed; the picture is drawn."""
+    from realtime_console.eventlog import LogRecord
+
+    delta = {"type": "response.output_audio.delta", "response_id": "r1", "item_id": "a1"}
+    records = [
+        LogRecord(0, 2, -1e308, "client", {"type": "response.create"}),
+        LogRecord(1, 3, 1e308, "server", {"type": "response.created", "response": {"id": "r1"}}),
+        LogRecord(2, 4, 1e308, "server", {**delta, "audio_bytes": 960}),
+        LogRecord(
+            3,
+            5,
+            1.0,
+            "client",
+            {"type": "conversation.item.truncate", "item_id": "a1", "audio_end_ms": 10**309},
+        ),  # fmt: skip
+        LogRecord(4, 6, 2.0, "server", {"type": "error"}),
+    ]
+    collector = TimelineCollector()
+    builder = SummaryBuilder()
+    for record in records:
+        collector.feed(record)
+        builder.feed(record)
+    assert collector.assistant == [(1e308, 1e308 + 0.02)]  # not cut: the cut is no number
+    out = tmp_path / "t.png"
+    render_timeline(out, collector, builder.summary().turns, title="corrupt")
+    assert out.read_bytes()[:8] == PNG_MAGIC

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import json
 import wave
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 
-from realtime_console.eventlog import EventLogWriter, read_log, scan_log
+from realtime_console.eventlog import EventLogWriter, LogRecord, read_log, scan_log
 from realtime_console.protocol import pcm
 from realtime_console.redact import Redactor
+from realtime_console.replay import wav_render
 from realtime_console.replay.wav_render import (
     CUT_NEEDLES,
     StereoWavRenderer,
@@ -120,3 +123,72 @@ def test_log_without_audio_payloads_renders_silence(
     stats = render(stripped, silent).stats
     assert stats.missing_audio_bytes > 0
     assert len(channels(silent)) == len(channels(full)) and not channels(silent).any()
+
+
+def _delta(t: float, item_id: str = "a1", samples: int = 480) -> LogRecord:
+    event = {
+        "type": "response.output_audio.delta",
+        "item_id": item_id,
+        "delta": pcm.encode_b64(np.full(samples, 100, "<i2").tobytes()),
+    }
+    return LogRecord(0, 2, t, "server", event)
+
+
+def test_a_time_no_wav_reaches_is_ignored_like_a_missing_one(tmp_path: Path) -> None:
+    """A corrupt t (1e308, -1e308) made the sample arithmetic overflow (OverflowError); now
+    it does not move the file's clock: the audio plays on where it was."""
+    out = tmp_path / "heard.wav"
+    renderer = StereoWavRenderer(out, {})
+    for t in (0.5, 1e308, -1e308, 0.5):
+        renderer.feed(_delta(t))
+    stats = renderer.close()
+    right = channels(out)[:, 1]
+    start = pcm.ms_to_samples(500)
+    assert stats.assistant_samples == 4 * 480 and len(right) == start + 4 * 480
+    assert (right[start:] == 100).all()
+
+
+def test_a_cut_past_float_range_cuts_nothing(tmp_path: Path) -> None:
+    log = tmp_path / "cut.jsonl"
+    lines = [
+        {"t": 0.0, "dir": "client", "event": {"type": "conversation.item.truncate",
+                                               "item_id": "a1", "audio_end_ms": 10**309}},
+        {"t": 0.0, "dir": "meta", "event": {"type": "barge_in", "item_id": "a2",
+                                             "audio_end_ms": 10**305}},
+    ]  # fmt: skip
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    cuts = collect_cuts(scan_log(log, CUT_NEEDLES))
+    assert cuts == {"a2": 10**305}  # 10**309: not a number a float holds, so not a cut
+    out = tmp_path / "heard.wav"
+    renderer = StereoWavRenderer(out, {**cuts, "a3": -(10**305)})
+    for item_id in ("a1", "a2", "a3"):
+        renderer.feed(_delta(0.0, item_id))
+    stats = renderer.close()
+    assert stats.assistant_samples == 2 * 480 and stats.cut_samples == 480  # a3: heard nothing
+
+
+def test_a_long_pause_does_not_grow_the_window(tmp_path: Path) -> None:
+    """The window slides before a record's audio is placed: an hour without events costs the
+    file an hour of silence, not an hour of samples held in memory."""
+    renderer = StereoWavRenderer(tmp_path / "heard.wav", {})
+    renderer.feed(_delta(0.0))
+    window = len(renderer._buffer)
+    renderer.feed(_delta(3600.0))
+    assert len(renderer._buffer) == window
+    assert renderer.close().frames == pcm.ms_to_samples(3_600_000) + 480
+
+
+def test_audio_past_what_a_wav_holds_is_dropped_and_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A WAV's sizes are 32-bit (about 12.4 hours): past that ``wave`` failed at close. Shown
+    here with the capacity made 1 s, so the test does not write 4 GiB."""
+    monkeypatch.setattr(wav_render, "MAX_FRAMES", pcm.SAMPLE_RATE)
+    monkeypatch.setattr(wav_render, "_MAX_MS", 1000)
+    out = tmp_path / "heard.wav"
+    renderer = StereoWavRenderer(out, {})
+    renderer.feed(_delta(0.9, samples=4800))  # 0.9 s + 0.2 s: 0.1 s past the end
+    renderer.feed(_delta(5.0))  # past the end: ignored, the audio follows on, past the end too
+    stats = renderer.close()
+    assert stats.past_end_samples == 2400 + 480 and stats.frames == pcm.SAMPLE_RATE
+    assert len(channels(out)) == pcm.SAMPLE_RATE
