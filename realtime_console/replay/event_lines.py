@@ -109,13 +109,47 @@ def _truncate(event: Mapping[str, Any]) -> str:
     return f"{event.get('item_id', '?')} audio_end_ms={_ms(event.get('audio_end_ms'))}"
 
 
+def _call(fields: Mapping[str, Any]) -> str:
+    """A function call as the model asked for it: ``call_id name(arguments)``."""
+    arguments = fields.get("arguments")
+    shown = _clip(arguments) if isinstance(arguments, str) else ""
+    return f"{fields.get('call_id', '?')} {fields.get('name', '?')}({shown})"
+
+
+def _call_output(item: Mapping[str, Any]) -> str:
+    output = item.get("output")
+    return f"{item.get('call_id', '?')} → {_clip(str(output))!r}"
+
+
+def _call_arguments_done(event: Mapping[str, Any]) -> str:
+    return f"{_ids(event)} {_call(event)}".strip()
+
+
+def _tool_call_meta(event: Mapping[str, Any]) -> str:
+    duration = event.get("duration_ms")
+    took = f" in {_ms(duration)} ms" if duration is not None else ""
+    return (
+        f"{event.get('call_id', '?')} {event.get('name', '?')} {event.get('status', '?')}{took} "
+        f"→ {_clip(str(event.get('output', '')))!r}"
+    )
+
+
 def _item(event: Mapping[str, Any]) -> str:
     item = event.get("item")
     item = item if isinstance(item, Mapping) else {}
+    kind = item.get("type")
+    if kind == "function_call":
+        return f"{item.get('id', '')} function_call {_call(item)}".strip()
+    if kind == "function_call_output":
+        return f"{item.get('id', '')} function_call_output {_call_output(item)}".strip()
     texts = [str(part.get("text") or part.get("transcript") or "") for part in content_parts(item)]
     text = " ".join(t for t in texts if t)
     who = f"{item.get('id', '')} {item.get('role', item.get('type', ''))}".strip()
     return f"{who} {_clip(text)!r}" if text else who
+
+
+def _output_item(event: Mapping[str, Any]) -> str:
+    return f"{_ids(event)} {_item(event)}".strip()
 
 
 def _meta(event: Mapping[str, Any]) -> str:
@@ -194,6 +228,10 @@ _SUMMARIES: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "conversation.item.create": _item,
     "conversation.item.added": _item,
     "conversation.item.done": _item,
+    "response.output_item.added": _output_item,
+    "response.output_item.done": _output_item,
+    "response.function_call_arguments.delta": _text_delta,
+    "response.function_call_arguments.done": _call_arguments_done,
     shapes.REQUEST: _http_request,
     shapes.RESPONSE: _http_response,
     shapes.CHUNK: _http_chunk,
@@ -201,6 +239,7 @@ _SUMMARIES: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
 }
 _META_SUMMARIES: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     shapes.COMPLETION: _completion,
+    "tool_call": _tool_call_meta,
 }
 
 

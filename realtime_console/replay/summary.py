@@ -20,6 +20,7 @@ from realtime_console.eventlog import LogRecord, audio_byte_count, finite_number
 from realtime_console.protocol import pcm, rate_limits
 from realtime_console.replay.completions_summary import CompletionsBuilder, CompletionsSummary
 from realtime_console.replay.stats import finite, ms_between, percentile, seconds_total
+from realtime_console.replay.tool_calls import ToolCall, ToolCallTracker
 
 
 @dataclass
@@ -41,6 +42,10 @@ class Turn:
     total_tokens: int | None = None
     errors: list[str] = field(default_factory=list)
     speech_start_t: float | None = None  # for the timeline
+    # Responses that answered this turn: more than one when the model called tools and spoke
+    # again once their outputs were in (the first response's figures are the turn's latency).
+    responses: int = 0
+    tool_calls: list[ToolCall] = field(default_factory=list)
 
     @property
     def audio_generated_s(self) -> float:
@@ -58,6 +63,7 @@ class Turn:
         out["audio_generated_s"] = round(self.audio_generated_s, 3)
         out["audio_heard_s"] = round(self.audio_heard_s, 3)
         del out["audio_bytes"]
+        out["tool_calls"] = [call.as_json() for call in self.tool_calls]
         return out
 
 
@@ -88,6 +94,10 @@ class Totals:
     events: int
     reconnects: int
     underruns: int
+    tool_calls: int = 0
+    tool_errors: int = 0  # calls whose status is not "ok" (error, timeout, declined, unanswered…)
+    tool_latency_ms_median: float | None = None
+    tool_latency_ms_max: float | None = None
     # Per limit name (``rate_limits.updated``), in the order first seen; empty without any.
     rate_limits: dict[str, RateLimitTotal] = field(default_factory=dict)
 
@@ -152,6 +162,13 @@ def _finite_rate_limits(event: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**event, "rate_limits": [entry for entry in entries if not corrupt(entry)]}
 
 
+_TOKEN_KEYS = ("input_tokens", "output_tokens", "total_tokens")
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 class SummaryBuilder:
     """Fed every record in order (``feed``), then ``summary()``. Keeps per-turn figures only."""
 
@@ -172,6 +189,11 @@ class SummaryBuilder:
         self._reconnects = 0
         self._underruns = 0
         self._rate_limits: dict[str, RateLimitTotal] = {}
+        self._tools = ToolCallTracker()
+        self._follow_up: Turn | None = None  # the turn whose tool outputs were just sent
+        # response id → usage, kept per response so a turn of several sums them once each
+        self._usage: dict[str, dict[str, int]] = {}
+        self._responses_of: dict[int, list[str]] = {}  # turn number → its response ids
         self._handlers: Mapping[tuple[str, str], Callable[[Mapping[str, Any], float | None], None]]
         self._handlers = {
             ("server", "input_audio_buffer.speech_started"): self._speech_started,
@@ -186,6 +208,9 @@ class SummaryBuilder:
             ("server", "response.output_item.added"): self._output_item,
             ("server", "response.output_audio.delta"): self._audio_delta,
             ("server", "response.done"): self._response_done,
+            ("server", "response.function_call_arguments.done"): self._call_arguments_done,
+            ("server", "response.output_item.done"): self._output_item_done,
+            ("meta", "tool_call"): self._tool_ran,
             ("server", "error"): self._error,
             ("server", "rate_limits.updated"): self._rate_limits_updated,
             ("client", "conversation.item.truncate"): self._truncate,
@@ -256,7 +281,14 @@ class SummaryBuilder:
 
     def _item_create(self, event: Mapping[str, Any], t: float | None) -> None:
         item = event.get("item")
-        if not isinstance(item, Mapping) or item.get("role") != "user":
+        if not isinstance(item, Mapping):
+            return
+        if item.get("type") == "function_call_output":
+            call = self._tools.answered(item, t)
+            if call is not None:
+                self._follow_up = self._by_response.get(call.response_id or "")
+            return
+        if item.get("role") != "user":
             return
         turn = self._new_turn("text")
         turn.user_text = user_text_of(item)
@@ -271,13 +303,26 @@ class SummaryBuilder:
         response = event.get("response")
         response_id = str(response.get("id", "")) if isinstance(response, Mapping) else ""
         turn = self._open
-        if turn is None or turn.response_id is not None:
+        follow_up, self._follow_up = self._follow_up, None
+        if turn is not None and turn.response_id is None:
+            pass  # the answer to the newest input (new speech wins over a pending follow-up)
+        elif follow_up is not None:
+            # The model speaking again after its tools' outputs: the same turn, not a new one.
+            self._attach(follow_up, response_id)
+            return
+        else:
             turn = self._new_turn("none")
             turn.input_end_t = self._response_create_t if self._response_create_t else t
         turn.response_id = response_id
         turn.response_created_ms = ms_between(t, turn.input_end_t)
-        self._by_response[response_id] = turn
+        self._attach(turn, response_id)
         self._open = turn
+
+    def _attach(self, turn: Turn, response_id: str) -> None:
+        if response_id not in self._by_response:
+            turn.responses += 1
+            self._responses_of.setdefault(turn.number, []).append(response_id)
+        self._by_response[response_id] = turn
 
     def _turn_of(self, event: Mapping[str, Any]) -> Turn | None:
         return self._by_response.get(str(event.get("response_id", "")))
@@ -303,17 +348,54 @@ class SummaryBuilder:
         response = event.get("response")
         if not isinstance(response, Mapping):
             return
-        turn = self._by_response.get(str(response.get("id", "")))
+        response_id = str(response.get("id", ""))
+        turn = self._by_response.get(response_id)
         if turn is None:
             return
         turn.response_done_ms = ms_between(t, turn.input_end_t)
         turn.status = str(response.get("status", "")) or None
+        output = response.get("output")
+        for item in output if isinstance(output, list) else ():
+            if isinstance(item, Mapping) and item.get("type") == "function_call":
+                self._call_requested(item, response_id, t)
         usage = response.get("usage")
         if isinstance(usage, Mapping):
-            for key in ("input_tokens", "output_tokens", "total_tokens"):
-                value = whole_number(usage.get(key))
-                if value is not None:
-                    setattr(turn, key, value)
+            counts = {
+                key: value
+                for key in _TOKEN_KEYS
+                if (value := whole_number(usage.get(key))) is not None
+            }
+            self._usage[response_id] = counts  # a repeated response.done replaces, not adds
+            self._sum_usage(turn)
+
+    def _sum_usage(self, turn: Turn) -> None:
+        ids = self._responses_of.get(turn.number, ())
+        known = [self._usage[r] for r in ids if r in self._usage]
+        for key in _TOKEN_KEYS:
+            values = [counts[key] for counts in known if key in counts]
+            setattr(turn, key, sum(values) if values else None)
+
+    # -------------------------------------------------------------------- function calls
+
+    def _call_requested(
+        self, fields: Mapping[str, Any], response_id: str | None, t: float | None
+    ) -> None:
+        known = str(fields.get("call_id", "")) in self._tools.by_call
+        call = self._tools.requested(fields, response_id, t)
+        turn = self._by_response.get(response_id or "")
+        if call is not None and not known and turn is not None:
+            turn.tool_calls.append(call)
+
+    def _call_arguments_done(self, event: Mapping[str, Any], t: float | None) -> None:
+        self._call_requested(event, _str_or_none(event.get("response_id")), t)
+
+    def _output_item_done(self, event: Mapping[str, Any], t: float | None) -> None:
+        item = event.get("item")
+        if isinstance(item, Mapping) and item.get("type") == "function_call":
+            self._call_requested(item, _str_or_none(event.get("response_id")), t)
+
+    def _tool_ran(self, event: Mapping[str, Any], t: float | None) -> None:
+        self._tools.ran(event)
 
     def _error(self, event: Mapping[str, Any], t: float | None) -> None:
         error = event.get("error")
@@ -359,6 +441,8 @@ class SummaryBuilder:
 
     def summary(self) -> Summary:
         latencies = [t.first_audio_ms for t in self.turns if t.first_audio_ms is not None]
+        calls = [call for turn in self.turns for call in turn.tool_calls]
+        tool_latencies = [c.latency_ms for c in calls if c.latency_ms is not None]
         totals = Totals(
             turns=len(self.turns),
             user_speech_s=seconds_total(t.user_speech_ms for t in self.turns),
@@ -376,6 +460,10 @@ class SummaryBuilder:
             events=self._events,
             reconnects=self._reconnects,
             underruns=self._underruns,
+            tool_calls=len(calls),
+            tool_errors=sum(1 for call in calls if call.status != "ok"),
+            tool_latency_ms_median=percentile(tool_latencies, 0.5),
+            tool_latency_ms_max=max(tool_latencies) if tool_latencies else None,
             rate_limits=dict(self._rate_limits),
         )
         completions = self._completions.summary() if self._completions.turns else None

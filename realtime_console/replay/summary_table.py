@@ -11,6 +11,7 @@ from typing import Any
 from realtime_console.protocol.rate_limits import compact
 from realtime_console.replay.completions_table import render_completions
 from realtime_console.replay.summary import Summary, Totals, Turn
+from realtime_console.replay.tool_calls import ToolCall
 from realtime_console.ui.sanitize import ID_LIMIT, clean, shorten
 
 Column = tuple[str, int, Callable[[Turn], str]]
@@ -34,6 +35,7 @@ _COLUMNS: Sequence[Column] = (
     ("heard s", 7, lambda t: _num(t.audio_heard_s, 2)),
     ("cut ms", 6, lambda t: _num(t.truncated_at_ms)),
     ("tokens in/out", 13, lambda t: f"{_num(t.input_tokens)}/{_num(t.output_tokens)}"),
+    ("tools", 5, lambda t: str(len(t.tool_calls)) if t.tool_calls else "-"),
     ("status", 10, lambda t: t.status or "-"),
     ("errors", 6, lambda t: str(len(t.errors)) if t.errors else "-"),
 )
@@ -65,12 +67,32 @@ def _realtime_table(summary: Summary) -> str:
     lines = [_row([name for name, _w, _f in _COLUMNS])]
     lines += [_row([cell(turn) for _n, _w, cell in _COLUMNS]) for turn in summary.turns]
     for turn in summary.turns:
+        lines += [f"  turn {turn.number} {_tool_call(call)}" for call in turn.tool_calls]
         for error in turn.errors:
             lines.append(f"  turn {turn.number} error: {error}")
     for error in summary.session_errors:
         lines.append(f"  session error: {error}")
     lines.append(_totals(summary.totals))
     return "\n".join(lines)
+
+
+def _tool_call(call: ToolCall) -> str:
+    # Names and statuses come from the log (the model's, the console's): one clean short line.
+    handler = f", handler {_num(call.duration_ms)} ms" if call.duration_ms is not None else ""
+    return (
+        f"tool {shorten(clean(call.name), ID_LIMIT)}: {shorten(clean(call.status), ID_LIMIT)}, "
+        f"answered after {_num(call.latency_ms)} ms{handler}"
+    )
+
+
+def _tools(totals: Totals) -> str:
+    if not totals.tool_calls:
+        return ""
+    return (
+        f"; {totals.tool_calls} tool calls ({totals.tool_errors} not ok), answered after "
+        f"median {_num(totals.tool_latency_ms_median)} ms, "
+        f"max {_num(totals.tool_latency_ms_max)} ms"
+    )
 
 
 def _totals(totals: Totals) -> str:
@@ -92,7 +114,8 @@ def _totals(totals: Totals) -> str:
         f"{_num(totals.audio_heard_s, 2)} s heard, {totals.truncated_turns} cut; "
         f"tokens {totals.input_tokens} in / {totals.output_tokens} out "
         f"({totals.total_tokens} total); {totals.errors} errors; "
-        f"{totals.reconnects} reconnects; {totals.underruns} underruns; {latency}{limits}"
+        f"{totals.reconnects} reconnects; {totals.underruns} underruns; {latency}"
+        f"{_tools(totals)}{limits}"
     )
 
 
@@ -129,6 +152,8 @@ _DIFFED = (
     "first_audio_ms_p90",
     "first_audio_ms_max",
     "duration_s",
+    "tool_calls",
+    "tool_latency_ms_median",
 )
 
 
