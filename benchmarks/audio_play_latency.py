@@ -23,6 +23,7 @@ Run: ``python -m benchmarks.audio_play_latency`` (prints JSON).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -158,4 +159,6 @@ def main(runs: int = RUNS) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(), indent=1))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=RUNS, help=f"replies to time (default {RUNS})")
+    print(json.dumps(main(parser.parse_args().runs), indent=1))

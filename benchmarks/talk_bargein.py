@@ -18,6 +18,7 @@ Run: ``python -m benchmarks.talk_bargein`` (prints JSON).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -163,13 +164,23 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
-async def main() -> dict[str, Any]:
+CLOCK_DRIVEN_TRIALS = 300
+REALTIME_TRIALS = 30
+
+
+async def main(
+    clock_driven_trials: int = CLOCK_DRIVEN_TRIALS, realtime_trials: int = REALTIME_TRIALS
+) -> dict[str, Any]:
     result: dict[str, Any] = {"benchmark": "talk_bargein"}
-    result.update(await _clock_driven(300, seed=7))
-    result.update(await _realtime(30, seed=11))
+    result.update(await _clock_driven(clock_driven_trials, seed=7))
+    result.update(await _realtime(realtime_trials, seed=11))
     result["targets"] = {"silence_ms": TARGET_SILENCE_MS, "truncation_ms": TARGET_TRUNCATION_MS}
     return result
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main()), indent=2))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=CLOCK_DRIVEN_TRIALS)
+    parser.add_argument("--realtime-trials", type=int, default=REALTIME_TRIALS)
+    options = parser.parse_args()
+    print(json.dumps(asyncio.run(main(options.trials, options.realtime_trials)), indent=2))

@@ -19,6 +19,7 @@ Figures move with machine load; run on an idle machine. ``python -m benchmarks.t
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -118,7 +119,7 @@ async def _baseline(seconds: float) -> float:
     return 100 * (time.process_time() - cpu) / (time.monotonic() - wall)
 
 
-async def _talk(port: int, key: str) -> dict[str, Any]:
+async def _talk(port: int, key: str, listen_s: float, turns: int) -> dict[str, Any]:
     inputs: list[FakeInputStream] = []
 
     def output(**kwargs: Any) -> FakeOutputStream:
@@ -142,11 +143,11 @@ async def _talk(port: int, key: str) -> dict[str, Any]:
     await view.reach(TalkState.LISTENING)
     await asyncio.sleep(1.0)  # settle: imports, first allocations
     wall, cpu = time.monotonic(), time.process_time()
-    await asyncio.sleep(LISTEN_S)
+    await asyncio.sleep(listen_s)
     listening = 100 * (time.process_time() - cpu) / (time.monotonic() - wall)
 
     speaking_wall = speaking_cpu = 0.0
-    for _ in range(TURNS):
+    for _ in range(turns):
         start = len(view.marks)
         inputs[0].feed(_tone(900))
         spoke = await view.reach(TalkState.ASSISTANT_SPEAKING, start)
@@ -163,7 +164,7 @@ async def _talk(port: int, key: str) -> dict[str, Any]:
     }
 
 
-async def main() -> dict[str, Any]:
+async def main(listen_s: float = LISTEN_S, turns: int = TURNS) -> dict[str, Any]:
     port, key = _free_port(), secrets.token_urlsafe(16)
     server = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "realtime_console", "serve", "--port", str(port)),
@@ -180,8 +181,8 @@ async def main() -> dict[str, Any]:
                 break
             except OSError:
                 await asyncio.sleep(0.1)
-        baseline = await _baseline(LISTEN_S)
-        talk = await _talk(port, key)
+        baseline = await _baseline(listen_s)
+        talk = await _talk(port, key, listen_s, turns)
     finally:
         server.terminate()
         await server.wait()
@@ -199,4 +200,8 @@ async def main() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main()), indent=1))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listen-s", type=float, default=LISTEN_S, help="seconds listening")
+    parser.add_argument("--turns", type=int, default=TURNS, help="replies in full duplex")
+    options = parser.parse_args()
+    print(json.dumps(asyncio.run(main(options.listen_s, options.turns)), indent=1))

@@ -21,6 +21,7 @@ Run: ``python -m benchmarks.talk_playback_latency`` (prints JSON).
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import statistics
@@ -84,13 +85,13 @@ def _trial(prebuffer_ms: int, pace: float, rng: random.Random) -> tuple[float, i
     return first_sample_at - first_arrival, underruns
 
 
-def main() -> dict[str, Any]:
+def main(trials: int = TRIALS) -> dict[str, Any]:
     rng = random.Random(3)
     rows = []
     for pace in PACES:
         for prebuffer in PREBUFFERS_MS:
             latencies, underrun_trials = [], 0
-            for _ in range(TRIALS):
+            for _ in range(trials):
                 latency, underruns = _trial(prebuffer, pace, rng)
                 latencies.append(latency)
                 underrun_trials += underruns > 0
@@ -113,11 +114,13 @@ def main() -> dict[str, Any]:
         "block_ms": BLOCK_MS,
         "chunk_ms": CHUNK_MS,
         "jitter_ms": JITTER_MS,
-        "trials_per_row": TRIALS,
+        "trials_per_row": trials,
         "target_added_ms": TARGET_ADDED_MS,
         "rows": rows,
     }
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(), indent=1))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=TRIALS, help=f"replies per row ({TRIALS})")
+    print(json.dumps(main(parser.parse_args().trials), indent=1))
