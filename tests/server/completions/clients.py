@@ -24,19 +24,42 @@ AUDIO_OUT: dict[str, Any] = {
 
 ClientFactory = Callable[[LocalServer], AsyncOpenAI]
 
+# Every client made here, closed by the conftest at the end of the test that made it. An SDK
+# client left open keeps its pooled keep-alive sockets; when the garbage collector finds it
+# later, during another test, the SDK schedules its close on that test's loop, which then fails
+# on the first loop's dead transports ("Event loop is closed", logged by asyncio).
+OPEN_CLIENTS: list[AsyncOpenAI] = []
 
-def openai_client(server: LocalServer, **kwargs: Any) -> AsyncOpenAI:
-    return AsyncOpenAI(base_url=server.http_url() + "/v1", api_key=API_KEY, **kwargs)
+
+def _opened(client: AsyncOpenAI) -> AsyncOpenAI:
+    OPEN_CLIENTS.append(client)
+    return client
+
+
+async def close_clients() -> None:
+    while OPEN_CLIENTS:
+        await OPEN_CLIENTS.pop().close()
+
+
+def openai_client(server: LocalServer, *, api_key: str = API_KEY, **kwargs: Any) -> AsyncOpenAI:
+    return _opened(AsyncOpenAI(base_url=server.http_url() + "/v1", api_key=api_key, **kwargs))
 
 
 def azure_v1_client(server: LocalServer, **kwargs: Any) -> AsyncOpenAI:
-    return AsyncOpenAI(base_url=server.http_url() + "/openai/v1", api_key=API_KEY, **kwargs)
+    return _opened(
+        AsyncOpenAI(base_url=server.http_url() + "/openai/v1", api_key=API_KEY, **kwargs)
+    )
 
 
 def azure_deployments_client(server: LocalServer, **kwargs: Any) -> AsyncOpenAI:
     """Key in an ``api-key`` header, URL /openai/deployments/{model}/chat/completions."""
-    return AsyncAzureOpenAI(
-        azure_endpoint=server.http_url(), api_version=AZURE_API_VERSION, api_key=API_KEY, **kwargs
+    return _opened(
+        AsyncAzureOpenAI(
+            azure_endpoint=server.http_url(),
+            api_version=AZURE_API_VERSION,
+            api_key=API_KEY,
+            **kwargs,
+        )
     )
 
 

@@ -400,7 +400,7 @@ async def test_requests_without_the_key_get_401_shaped_like_the_service(
 async def test_the_sdk_raises_authentication_error_for_a_wrong_key(server: LocalServer) -> None:
     import openai
 
-    client = openai.AsyncOpenAI(base_url=server.http_url() + "/v1", api_key="wrong")
+    client = openai_client(server, api_key="wrong")
     with pytest.raises(openai.AuthenticationError) as refused:
         await client.chat.completions.create(model="m", messages=[user("hi")], **AUDIO_OUT)
     assert refused.value.code == "invalid_api_key"
