@@ -56,19 +56,25 @@ class _ServerState:
     handshakes: int = 0  # WebSocket handshakes that passed auth, for refuse= and fault seeds
     # Set by LocalServer once it listens; an app served some other way has no connection limit.
     limiter: ConnectionLimiter | None = field(default=None)
+    # Told one line per Realtime session opening and closing (``serve`` prints them).
+    announce: Callable[[str], None] | None = None
 
 
 STATE_KEY = web.AppKey("state", _ServerState)
 
 
-def create_app(options: ServerOptions) -> web.Application:
-    """Raises ``ConfigError`` if the options ask for something unavailable (eSpeak NG)."""
+def create_app(
+    options: ServerOptions, *, announce: Callable[[str], None] | None = None
+) -> web.Application:
+    """Raises ``ConfigError`` if the options ask for something unavailable (eSpeak NG).
+    ``announce`` gets one line per Realtime session opened and closed."""
     # client_max_size bounds the chat-completions bodies (the WebSocket's frames have their own).
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_mark_busy])
     app[OPTIONS_KEY] = options
     state = _ServerState(
         synthesizer=synthesizer_for(options.voice_engine),
         sessions=SessionGate(options.max_sessions),
+        announce=announce,
     )
     app[STATE_KEY] = state
     app[CONNECTIONS_KEY] = set()
@@ -168,6 +174,10 @@ async def _run_session(
     connections = request.app[CONNECTIONS_KEY]
     connections.add(ws)
     log.info("realtime session %s opened on %s", core.session["id"], request.path)
+    announce = request.app[STATE_KEY].announce
+    if announce is not None:
+        announce(opened_line(core.session["id"], request.path, model, request.remote))
+    started = asyncio.get_running_loop().time()
     expiry = asyncio.create_task(_expire(ws, options.max_session_s))
     try:
         await ConnectionPump(ws, core, faults=faults, abort=_aborter(request)).run()
@@ -177,7 +187,21 @@ async def _run_session(
         with contextlib.suppress(ConnectionResetError):  # after a drop there is no one to tell
             await ws.close()
         log.info("realtime session %s closed", core.session["id"])
+        if announce is not None:
+            lasted = asyncio.get_running_loop().time() - started
+            announce(closed_line(core.session["id"], lasted, ws.close_code))
     return ws
+
+
+def opened_line(session_id: str, path: str, model: str, remote: str | None) -> str:
+    """``serve``'s line for a client that connected: which session, path, model and peer."""
+    peer = f" from {remote}" if remote else ""
+    return f"-- client connected{peer}: session {session_id} on {path} (model {model})"
+
+
+def closed_line(session_id: str, lasted_s: float, close_code: int | None) -> str:
+    code = f", close code {close_code}" if close_code is not None else ""
+    return f"-- client disconnected: session {session_id} after {lasted_s:.1f} s{code}"
 
 
 async def _expire(ws: web.WebSocketResponse, limit_s: float) -> None:
@@ -218,8 +242,11 @@ class LocalServer:
         client = AsyncOpenAI(base_url=server.http_url() + "/v1", api_key="k")
     """
 
-    def __init__(self, options: ServerOptions) -> None:
+    def __init__(
+        self, options: ServerOptions, *, announce: Callable[[str], None] | None = None
+    ) -> None:
         self.options = options
+        self._announce = announce
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.Server | None = None
         self._limiter: ConnectionLimiter | None = None
@@ -233,7 +260,7 @@ class LocalServer:
                 "local server binds %s: anyone who can reach it and knows the key can use it",
                 self.options.host,
             )
-        app = create_app(self.options)
+        app = create_app(self.options, announce=self._announce)
         runner = web.AppRunner(
             app,
             access_log=None,
@@ -314,11 +341,15 @@ class LocalServer:
 
 
 async def serve_forever(
-    options: ServerOptions, *, ready: Callable[[LocalServer], None] | None = None
+    options: ServerOptions,
+    *,
+    ready: Callable[[LocalServer], None] | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> None:
     """Run the server until cancelled (Ctrl+C). ``ready`` is called once it is listening, e.g.
-    to print ``server.http_url()`` when the port was 0."""
-    async with LocalServer(options) as server:
+    to print ``server.http_url()`` when the port was 0; ``announce`` gets a line per session
+    opened and closed."""
+    async with LocalServer(options, announce=announce) as server:
         if ready is not None:
             ready(server)
         await asyncio.get_running_loop().create_future()  # never resolves; cancel to stop

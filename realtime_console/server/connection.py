@@ -8,6 +8,10 @@ Sending awaits the socket's drain, so a slow client slows the pump instead of gr
 and while the pump is busy it does not read, so a client that floods it meets TCP back-pressure
 (aiohttp's reader pauses the transport once its small frame queue is full).
 
+MCP work the core asks for (listing a server's tools, calling one) runs in the pump too, right
+after the events that asked for it went out and before the next frame is read: the session
+waits for the MCP server (at most ``mcp_client.MCP_TIMEOUT_S``), as a turn waits for a model.
+
 Faults (``FaultInjector``) hook in at ``send_event``, the single exit, and just before
 ``receive_frame``, the single entry (a client frame the faults swallow never reaches the core).
 """
@@ -23,6 +27,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from realtime_console.server.core import SessionCore
 from realtime_console.server.faults import Abort, FaultInjector, Send, Sleep, Stall, encode
+from realtime_console.server.mcp_client import run_job
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +98,14 @@ class ConnectionPump:
             await self._carry_out(action)
 
     async def _flush(self) -> None:
+        """Send what the core produced; then do the MCP work it asked for, one job at a time,
+        feeding each outcome back (which may produce more events and jobs)."""
         for event in self._core.events_to_send():
             await self.send_event(event)
+        for job in self._core.take_jobs():
+            outcome = await run_job(job)
+            self._core.job_done(job, outcome, self._clock())
+            await self._flush()
 
     async def send_event(self, event: dict[str, Any]) -> None:
         if self._faults is None:

@@ -95,8 +95,9 @@ class Conversation:
         self._weigh(str(item["id"]), size)
         return self._items[position - 1]["id"] if position > 0 else None
 
-    def ensure_room(self) -> None:
-        if len(self._items) >= self.max_items:
+    def ensure_room(self, extra: int = 0) -> None:
+        """Refuse unless one item (plus ``extra`` more, a response's tool calls) fits."""
+        if len(self._items) + extra >= self.max_items:
             raise ServiceError(
                 "conversation_full",
                 f"The conversation already holds {self.max_items} items (the local server's "

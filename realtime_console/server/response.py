@@ -15,7 +15,9 @@ Event order, as the service sends it::
     response.content_part.done, response.output_item.done, conversation.item.done, response.done,
     rate_limits.updated (sent by the core)
 
-(``conversation.item.*`` only when the response writes to the conversation.)
+(``conversation.item.*`` only when the response writes to the conversation.) A response that
+calls tools closes its message after the last delta and goes on with one ``function_call`` item
+per call (``call_output``); ``response.done`` lists every output item.
 """
 
 from __future__ import annotations
@@ -23,16 +25,21 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from realtime_console.protocol.pcm import bytes_to_ms, encode_b64, ms_to_samples, samples_to_ms
+from realtime_console.server.call_output import CallOutput
 from realtime_console.server.session_config import PCM_FORMAT
 from realtime_console.server.voice import Speech
 
 Modality = Literal["audio", "text"]
 DeltaKind = Literal["audio", "transcript", "text"]
+# Planned steps: the message's deltas, then (with tool calls) closing it and each call's events.
+StepKind = Literal[
+    "audio", "transcript", "text", "message_done", "call_added", "call_args", "call_done"
+]
 Status = Literal["completed", "cancelled"]
 CancelReason = Literal["client_cancelled", "turn_detected"]
 
@@ -69,6 +76,7 @@ class ResponseSpec:
     conversation_id: str | None  # None: out-of-band (``conversation: "none"``)
     max_output_tokens: int | str = "inf"
     metadata: Mapping[str, Any] | None = None
+    message_index: int = 0  # the message's output_index (1 after an MCP call)
 
     @property
     def in_conversation(self) -> bool:
@@ -78,9 +86,10 @@ class ResponseSpec:
 @dataclass(frozen=True)
 class PlannedDelta:
     due: float  # clock time at which it may be sent
-    kind: DeltaKind
-    payload: str  # base64 audio, or a piece of text
+    kind: StepKind
+    payload: str  # base64 audio, or a piece of text (or of a call's arguments)
     audio_bytes: int = 0
+    call: int = -1  # the index in ResponseStream.calls of a call step
 
 
 @dataclass
@@ -91,13 +100,20 @@ class ResponseStream:
     pending: deque[PlannedDelta]
     sent_text: list[str] = field(default_factory=list)
     sent_audio_bytes: int = 0
+    calls: list[CallOutput] = field(default_factory=list)  # after the message, in call order
+    message_status: Literal["in_progress", "completed", "incomplete"] = "in_progress"
+    message_previous_id: str | None = None  # as announced when the message was added
+    # Output items before the message, as they stand (an MCP call, an approval request).
+    leading: list[dict[str, Any]] = field(default_factory=list)
+    with_message: bool = True  # none while an MCP call runs, none for an approval request
+    waiting: bool = False  # for an MCP server's answer: not finished, nothing due
 
     # Common fields of the per-part events.
     def _where(self) -> dict[str, Any]:
         return {
             "response_id": self.spec.response_id,
             "item_id": self.spec.item_id,
-            "output_index": 0,
+            "output_index": self.spec.message_index,
             "content_index": 0,
         }
 
@@ -110,11 +126,39 @@ class ResponseStream:
         return bytes_to_ms(self.sent_audio_bytes)
 
     @property
+    def arguments_so_far(self) -> str:
+        return "".join(call.sent for call in self.calls)
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        return (self.spec.item_id, *(call.item_id for call in self.calls))
+
+    @property
     def finished(self) -> bool:
-        return not self.pending
+        return not self.pending and not self.waiting
+
+    def add_calls(self, calls: Sequence[CallOutput], pacing: Pacing, start: float) -> None:
+        """Plan tool calls after the message: it closes with its last delta, then each call's
+        arguments stream one piece per ``text_piece_ms`` of model time."""
+        if not calls:
+            return
+        due = self.pending[-1].due if self.pending else start
+        self.pending.append(PlannedDelta(due, "message_done", ""))
+        for index, call in enumerate(calls, start=len(self.calls)):
+            self.calls.append(call)
+            self.pending.append(PlannedDelta(due, "call_added", "", call=index))
+            for piece in call.pieces():
+                due += pacing.delay_s(pacing.text_piece_ms)
+                self.pending.append(PlannedDelta(due, "call_args", piece, call=index))
+            self.pending.append(PlannedDelta(due, "call_done", "", call=index))
 
     def next_due(self) -> float | None:
         return self.pending[0].due if self.pending else None
+
+    def outputs(self) -> list[dict[str, Any]]:
+        """Every output item as it stands: the message, then the calls that have begun."""
+        message = [self.item(self.message_status)] if self.with_message else []
+        return [*self.leading, *message, *(c.item() for c in self.calls if c.started)]
 
     def item(self, status: Literal["in_progress", "completed", "incomplete"]) -> dict[str, Any]:
         """The assistant message item as it stands."""
@@ -154,14 +198,24 @@ class ResponseStream:
             "metadata": dict(self.spec.metadata) if self.spec.metadata is not None else None,
         }
 
-    def opening_events(self, previous_item_id: str | None) -> list[dict[str, Any]]:
+    def opening_events(
+        self, previous_item_id: str | None, *, created: bool = True
+    ) -> list[dict[str, Any]]:
+        """``response.created`` (unless it went out already) and the message's opening."""
+        events: list[dict[str, Any]] = []
+        if created:
+            events.append(
+                {"type": "response.created", "response": self.response_object("in_progress", [])}
+            )
+        if not self.with_message:
+            return events
+        self.message_previous_id = previous_item_id
         item = self.item("in_progress")
-        events: list[dict[str, Any]] = [
-            {"type": "response.created", "response": self.response_object("in_progress", [])},
+        events += [
             {
                 "type": "response.output_item.added",
                 "response_id": self.spec.response_id,
-                "output_index": 0,
+                "output_index": self.spec.message_index,
                 "item": item,
             },
         ]
@@ -185,15 +239,34 @@ class ResponseStream:
         """Delta events whose time has come, in plan order."""
         events: list[dict[str, Any]] = []
         while self.pending and self.pending[0].due <= now:
-            delta = self.pending.popleft()
-            if delta.kind == "audio":
-                self.sent_audio_bytes += delta.audio_bytes
-            else:
-                self.sent_text.append(delta.payload)
-            events.append(
-                {"type": _DELTA_EVENT[delta.kind], **self._where(), "delta": delta.payload}
-            )
+            step = self.pending.popleft()
+            events += _STEPS[step.kind](self, step)
         return events
+
+    def _step_delta(self, step: PlannedDelta) -> list[dict[str, Any]]:
+        if step.kind == "audio":
+            self.sent_audio_bytes += step.audio_bytes
+        else:
+            self.sent_text.append(step.payload)
+        kind: DeltaKind = step.kind  # type: ignore[assignment]  # one of the three delta kinds
+        return [{"type": _DELTA_EVENT[kind], **self._where(), "delta": step.payload}]
+
+    def _step_message_done(self, step: PlannedDelta) -> list[dict[str, Any]]:
+        return self._message_closing("completed", self.message_previous_id)
+
+    def _step_call_added(self, step: PlannedDelta) -> list[dict[str, Any]]:
+        previous = self.calls[step.call - 1].item_id if step.call > 0 else self.spec.item_id
+        return self.calls[step.call].opening_events(
+            self.spec.response_id, previous, self.spec.in_conversation
+        )
+
+    def _step_call_args(self, step: PlannedDelta) -> list[dict[str, Any]]:
+        return [self.calls[step.call].delta_event(self.spec.response_id, step.payload)]
+
+    def _step_call_done(self, step: PlannedDelta) -> list[dict[str, Any]]:
+        return self.calls[step.call].closing_events(
+            self.spec.response_id, True, self.spec.in_conversation
+        )
 
     def closing_events(
         self,
@@ -204,6 +277,27 @@ class ResponseStream:
     ) -> list[dict[str, Any]]:
         """Everything after the last delta; on cancel, reflects only what was already sent."""
         self.pending.clear()
+        events: list[dict[str, Any]] = []
+        if self.with_message and self.message_status == "in_progress":
+            events += self._message_closing(status, previous_item_id)
+        for call in self.calls:
+            if call.started and not call.closed:
+                events += call.closing_events(
+                    self.spec.response_id, status == "completed", self.spec.in_conversation
+                )
+        events.append(
+            {
+                "type": "response.done",
+                "response": self.response_object(status, self.outputs(), usage, reason),
+            }
+        )
+        return events
+
+    def _message_closing(
+        self, status: Status, previous_item_id: str | None
+    ) -> list[dict[str, Any]]:
+        """The message's done events, from its last delta to ``conversation.item.done``."""
+        self.message_status = "completed" if status == "completed" else "incomplete"
         text = self.text_so_far
         if self.spec.modality == "audio":
             events: list[dict[str, Any]] = [
@@ -218,13 +312,13 @@ class ResponseStream:
         else:
             events = [{"type": "response.output_text.done", **self._where(), "text": text}]
             part = {"type": "text", "text": text}
-        item = self.item("completed" if status == "completed" else "incomplete")
+        item = self.item(self.message_status)
         events += [
             {"type": "response.content_part.done", **self._where(), "part": part},
             {
                 "type": "response.output_item.done",
                 "response_id": self.spec.response_id,
-                "output_index": 0,
+                "output_index": self.spec.message_index,
                 "item": item,
             },
         ]
@@ -236,13 +330,19 @@ class ResponseStream:
                     "item": item,
                 }
             )
-        events.append(
-            {
-                "type": "response.done",
-                "response": self.response_object(status, [item], usage, reason),
-            }
-        )
         return events
+
+
+_Step = Callable[[ResponseStream, PlannedDelta], list[dict[str, Any]]]
+_STEPS: dict[StepKind, _Step] = {
+    "audio": ResponseStream._step_delta,
+    "transcript": ResponseStream._step_delta,
+    "text": ResponseStream._step_delta,
+    "message_done": ResponseStream._step_message_done,
+    "call_added": ResponseStream._step_call_added,
+    "call_args": ResponseStream._step_call_args,
+    "call_done": ResponseStream._step_call_done,
+}
 
 
 def text_pieces(text: str) -> list[tuple[int, str]]:

@@ -164,19 +164,21 @@ def test_assistant_and_tool_output_items_are_accepted(core: SessionCore) -> None
         "role": "assistant",
         "content": [{"type": "output_text", "text": "hi"}],
     }
+    call = {"type": "function_call", "call_id": "call_1", "name": "f", "arguments": "{}"}
     tool = {"type": "function_call_output", "call_id": "call_1", "output": "42", "id": "item_tool"}
-    for item in (assistant, tool):
+    for item in (assistant, call, tool):
         events = send(core, {"type": "conversation.item.create", "item": item})
         assert types_of(events) == ["conversation.item.added", "conversation.item.done"]
-    assert [i["type"] for i in core.conversation.items()] == ["message", "function_call_output"]
-    assert core.conversation.items()[1]["id"] == "item_tool"
+    types = [i["type"] for i in core.conversation.items()]
+    assert types == ["message", "function_call", "function_call_output"]
+    assert core.conversation.items()[2]["id"] == "item_tool"
 
 
 def test_audio_response_lifecycle_transcript_and_audio(core: SessionCore) -> None:
     say(core, "Hello there")
     events = respond(core)
     assert collapse_deltas(types_of(events)) == AUDIO_LIFECYCLE
-    expected = 'You said "Hello there".'
+    expected = '(local server) You said: "Hello there".'
     transcript = "".join(
         e["delta"] for e in events if e["type"] == "response.output_audio_transcript.delta"
     )
@@ -236,7 +238,7 @@ def test_text_only_session_streams_output_text(core: SessionCore) -> None:
     assert {e["type"] for e in events if e["type"].endswith(".delta")} == {
         "response.output_text.delta"
     }
-    assert events[-6]["text"] == 'You said "hi".'
+    assert events[-6]["text"] == '(local server) You said: "hi".'
     assert response_of(events)["output_modalities"] == ["text"]
 
 
@@ -260,7 +262,10 @@ def test_out_of_band_response_uses_its_input_and_leaves_the_conversation_alone(
     user = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "aside"}]}
     events = respond(core, {"conversation": "none", "input": [user], "output_modalities": ["text"]})
     assert "conversation.item.added" not in types_of(events)
-    assert response_of(events)["output"][0]["content"][0]["text"] == 'You said "aside".'
+    assert (
+        response_of(events)["output"][0]["content"][0]["text"]
+        == '(local server) You said: "aside".'
+    )
     assert response_of(events)["conversation_id"] is None
     assert core.conversation.items() == before
 
@@ -271,7 +276,7 @@ def test_replies_refer_to_the_earlier_turn(core: SessionCore) -> None:
     say(core, "What is my name?")
     events = respond(core)
     assert response_of(events)["output"][0]["content"][0]["transcript"] == (
-        'You said "What is my name?". Before that you said "My name is Ada".'
+        '(local server) You said: "What is my name?". Before that you said: "My name is Ada".'
     )
 
 
@@ -358,7 +363,10 @@ def test_input_audio_commit_creates_a_user_audio_item(core: SessionCore) -> None
         "input_audio_buffer_commit_empty"
     )
     reply = respond(core)
-    assert response_of(reply)["output"][0]["content"][0]["transcript"] == 'You said "(audio)".'
+    assert (
+        response_of(reply)["output"][0]["content"][0]["transcript"]
+        == '(local server) You said: "(audio)".'
+    )
     assert response_of(reply)["usage"]["input_token_details"]["audio_tokens"] == 3
 
 
@@ -571,7 +579,10 @@ def test_server_vad_commits_the_utterance_and_answers(core: SessionCore) -> None
     assert core._audio_ms[committed["item_id"]] == 2000 - 700  # exactly the detected span
     assert types_of(events)[len(TURN_EVENTS)] == "response.created"
     reply = run_to_end(core)
-    assert response_of(reply)["output"][0]["content"][0]["transcript"] == 'You said "(audio)".'
+    assert (
+        response_of(reply)["output"][0]["content"][0]["transcript"]
+        == '(local server) You said: "(audio)".'
+    )
 
 
 def test_idle_silence_is_not_kept(core: SessionCore) -> None:
@@ -656,12 +667,12 @@ def test_input_transcription_describes_the_audio(core: SessionCore) -> None:
     kinds = types_of(events)
     deltas = [e["delta"] for e in events if e["type"].endswith("transcription.delta")]
     completed = events[kinds.index("conversation.item.input_audio_transcription.completed")]
-    assert "".join(deltas) == completed["transcript"] == "[1.2 seconds of speech]"
+    assert "".join(deltas) == completed["transcript"] == "(1.2 seconds of speech, not recognised)"
     assert completed["usage"] == {"type": "duration", "seconds": 1.2}
     assert kinds.index("conversation.item.done") < kinds.index("response.created")
     reply = run_to_end(core)
     assert response_of(reply)["output"][0]["content"][0]["transcript"] == (
-        'You said "[1.2 seconds of speech]".'
+        '(local server) You said: "(1.2 seconds of speech, not recognised)".'
     )
 
 
@@ -680,7 +691,7 @@ def test_manual_commit_of_silence_is_described_as_silence(core: SessionCore) -> 
     )
     stream(core, silence(250))
     events = send(core, {"type": "input_audio_buffer.commit"})
-    assert events[-1]["transcript"] == "[0.2 seconds of silence]"
+    assert events[-1]["transcript"] == "(0.2 seconds of silence)"
 
 
 def test_append_errors_keep_the_session(core: SessionCore) -> None:

@@ -30,7 +30,7 @@ SPEC = ResponseSpec(
 TEXT_SPEC = ResponseSpec(
     response_id="resp_2", item_id="item_2", modality="text", voice="alloy", conversation_id=None
 )
-REPLY = 'You said "What is my name?". Before that you said "My name is Ada".'
+REPLY = '(local server) You said: "What is my name?". Before that you said: "My name is Ada".'
 
 
 def deltas(events: list[dict[str, Any]], kind: str) -> list[Any]:
