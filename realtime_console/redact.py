@@ -62,10 +62,15 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, Mapping):
-            return {
+            masked = {
                 k: (MASK if isinstance(k, str) and _SECRET_KEY.match(k) and v else self.value(v))
                 for k, v in value.items()
             }
+            headers = masked.get("headers")
+            if value.get("type") == "mcp" and isinstance(headers, Mapping):
+                # An MCP server's headers carry its credentials, whatever their names.
+                masked["headers"] = {name: MASK for name in headers}
+            return masked
         if isinstance(value, list | tuple):
             return [self.value(v) for v in value]
         return value

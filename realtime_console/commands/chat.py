@@ -16,6 +16,32 @@ if TYPE_CHECKING:
 
 ORDER = 20
 
+TOOL_FLAGS = {"tools": "tools.files", "tool_mode": "tools.mode", "mcp": "tools.mcp"}
+
+
+def add_tool_options(parser: argparse.ArgumentParser) -> None:
+    """``--tools`` and ``--tool-mode``, for every command that talks to a realtime model."""
+    parser.add_argument(
+        "--tools",
+        metavar="FILE",
+        action="append",
+        help="functions the model may call: a .py file, a .toml/.json file of definitions, or "
+        "a module name (repeatable; replaces the profile's tools.files)",
+    )
+    parser.add_argument(
+        "--tool-mode",
+        choices=("auto", "ask", "confirm"),
+        help="who answers a call: auto (the function runs), confirm (you say y/n first), ask "
+        "(you type the result)",
+    )
+    parser.add_argument(
+        "--mcp",
+        metavar="[LABEL=]URL",
+        action="append",
+        help="a remote MCP server whose tools the model may call (repeatable; replaces the "
+        "profile's tools.mcp; the label defaults to the host)",
+    )
+
 
 def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
@@ -27,7 +53,8 @@ def register(commands: Any) -> None:
     parser.add_argument("--save-audio", metavar="DIR", type=Path, help="write one WAV per reply")
     parser.add_argument("--no-playback", action="store_true", help="do not play audio")
     add_session_options(parser)
-    parser.set_defaults(run=run, setting_flags=SESSION_FLAGS)
+    add_tool_options(parser)
+    parser.set_defaults(run=run, setting_flags={**SESSION_FLAGS, **TOOL_FLAGS})
 
 
 def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int:

@@ -25,9 +25,18 @@ from realtime_console.audio.wav import ResponseWavRecorder
 from realtime_console.dispatcher import ANY
 from realtime_console.errors import ConsoleError
 from realtime_console.handlers import AudioSink, ConsoleHandlers
+from realtime_console.modes.mcp_calls import QuestionApprovals
 from realtime_console.modes.recycle import RecyclePolicy, renew_if_due, start_recycle
 from realtime_console.modes.reply_watch import Overdue, ReplyWatch, abandon
 from realtime_console.modes.session import Session, configure, open_session, pump_events
+from realtime_console.modes.tool_calls import (
+    LoadedTools,
+    Prompts,
+    ToolCalls,
+    follow_up_fields,
+    load_session_tools,
+    make_runner,
+)
 from realtime_console.protocol.client_events import (
     new_event_id,
     response_create,
@@ -35,7 +44,7 @@ from realtime_console.protocol.client_events import (
 )
 from realtime_console.protocol.history import new_item_id
 from realtime_console.redact import Redactor
-from realtime_console.ui.lines import LineSource
+from realtime_console.ui.lines import LineSource, PromptEcho, StdinLines, ToolPrompts
 from realtime_console.ui.view import ConsoleView
 from realtime_console.waiters import any_of, error_for
 
@@ -44,6 +53,7 @@ if TYPE_CHECKING:
     from realtime_console.config import Settings
 
 QUIT_WORDS = frozenset({"q", "/quit", "/exit"})
+MAX_TOOL_ROUNDS = 16  # replies of one turn that call tools again: a model in a loop is stopped
 
 
 @dataclass(frozen=True)
@@ -62,9 +72,12 @@ async def run_chat(
     redactor: Redactor,
     playback: Playback | None = None,
     recycle: RecyclePolicy | None = None,
+    prompts: Prompts | None = None,
 ) -> int:
     """``recycle``: when to renew the session ahead of the service's limit (default: from
-    ``connection.session_limit_s``)."""
+    ``connection.session_limit_s``). ``prompts``: how ``tools.mode`` ask and confirm reach the
+    user (default: lines of ``lines`` when it can take a prompt, echoed when not typed live)."""
+    loaded = load_session_tools(settings)  # before connecting: a bad tool file is exit 2
     sinks: list[AudioSink] = []
     recorder = None
     if options.save_audio:
@@ -77,11 +90,28 @@ async def run_chat(
     timeout_s = settings.connection.response_timeout_s
     try:
         async with open_session(
-            settings, env=env, view=view, redactor=redactor, recycle=recycle
+            settings,
+            env=env,
+            view=view,
+            redactor=redactor,
+            recycle=recycle,
+            tools=loaded.entries if loaded is not None else None,
         ) as session:
             session.dispatcher.register(handlers.table())
-            turns = _Turns(session, handlers, ReplyWatch(timeout_s), playback)
+            if session.mcp is not None and session.mcp.approvals is None:  # confirm / ask
+                given = QuestionApprovals(prompts) if prompts is not None else None
+                session.mcp.approvals = given or mcp_approvals(lines, view)
+            tool_calls = None
+            if loaded is not None:
+                tool_calls = _tool_calls(settings, loaded, session, view, redactor, lines, prompts)
+                session.dispatcher.register(tool_calls.table())  # after the reply's line ends
+            follow_up = follow_up_fields(settings.tools.tool_choice)
+            turns = _Turns(
+                session, handlers, ReplyWatch(timeout_s), playback, tool_calls, follow_up
+            )
             async with TaskGroup() as tasks:
+                if tool_calls is not None:
+                    tool_calls.spawn = tasks.create_task
                 background = [tasks.create_task(pump_events(session))]
                 background += start_recycle(tasks, session)
                 try:
@@ -90,6 +120,8 @@ async def run_chat(
                 finally:
                     for task in background:
                         task.cancel()
+                    if tool_calls is not None:
+                        tool_calls.cancel_all("the chat ended")
     finally:
         if recorder is not None:
             recorder.close()
@@ -105,6 +137,39 @@ async def run_chat(
     return 0
 
 
+def _tool_calls(
+    settings: Settings,
+    loaded: LoadedTools,
+    session: Session,
+    view: ConsoleView,
+    redactor: Redactor,
+    lines: LineSource,
+    prompts: Prompts | None,
+) -> ToolCalls:
+    if prompts is None and isinstance(lines, StdinLines):
+        prompts = ToolPrompts(lines, None if lines.interactive else _echo_of(view))
+    runner = make_runner(settings, loaded, redactor, prompts)
+    return ToolCalls(
+        runner,
+        view=view,
+        send=session.send,
+        event_log=session.event_log,
+        start_early=settings.tools.mode == "auto",
+    )
+
+
+def mcp_approvals(lines: LineSource, view: ConsoleView) -> QuestionApprovals | None:
+    """MCP approval requests asked on lines of stdin, as tool prompts are (None: nobody can
+    answer them, and they are refused)."""
+    if not isinstance(lines, StdinLines):
+        return None
+    return QuestionApprovals(ToolPrompts(lines, None if lines.interactive else _echo_of(view)))
+
+
+def _echo_of(view: ConsoleView) -> PromptEcho | None:
+    return view if isinstance(view, PromptEcho) else None
+
+
 class _Turns:
     """The chat's turns: each one's exchange, and what to do with a reply that went silent."""
 
@@ -114,8 +179,12 @@ class _Turns:
         handlers: ConsoleHandlers,
         watch: ReplyWatch,
         playback: Playback | None,
+        tools: ToolCalls | None = None,
+        follow_up: Mapping[str, Any] | None = None,
     ) -> None:
         self.session = session
+        self.tools = tools
+        self.follow_up = follow_up or {}  # the response.create after tool outputs
         self.handlers = handlers
         self.watch = watch
         self.playback = playback
@@ -134,42 +203,76 @@ class _Turns:
         for response_id in self.watch.forget():
             self._drop_audio(response_id)
             self.handlers.end_unfinished(response_id)
+        if self.tools is not None:
+            self.tools.forget()
 
     def _drop_audio(self, response_id: str) -> None:
         if self.playback is not None:
             self.playback.drop_response(response_id)
 
     async def exchange(self, text: str) -> None:
-        """One turn: the user item, then ``response.create``, until that response is done.
+        """One turn: the user item, then ``response.create``, until that response is done; and
+        while the reply calls tools, their outputs and the next reply (``ToolCalls``).
 
         If the connection drops first, the reconnect restores the conversation; the item is sent
         again only if it did not make it into the restored session, and the reply is asked
         again. If the reply goes silent for ``response_timeout_s`` it is abandoned.
         """
-        session, watch = self.session, self.watch
         self.asked += 1
         item = user_text_item(text)
-        item_id = item["item"]["id"] = new_item_id()
+        item["item"]["id"] = new_item_id()
+        response_id = await self._reply(item)
+        rounds = 0
+        while await self._settle(response_id):
+            # The outputs are sent; the model answers with them in a reply of the same turn.
+            rounds += 1
+            if rounds > MAX_TOOL_ROUNDS:
+                self.handlers.view.notice(
+                    f"the model kept calling tools ({MAX_TOOL_ROUNDS} rounds); turn ended"
+                )
+                return
+            response_id = await self._reply(None, self.follow_up)
+
+    async def _settle(self, response_id: str | None) -> bool:
+        """Answer what the reply asked of the console (function calls, MCP approvals): True
+        when answers were sent and the model's next reply is due."""
+        sent = self.tools is not None and await self.tools.settle(response_id)
+        mcp = self.session.mcp
+        if mcp is not None and await mcp.settle(response_id):
+            sent = True
+        return sent
+
+    async def _reply(
+        self, item: dict[str, Any] | None, overrides: Mapping[str, Any] | None = None
+    ) -> str | None:
+        """Send ``item`` (unless the session has it) and ``response.create``; wait for that
+        response to be done. Its id, or None when there was no reply (abandoned, refused)."""
+        session, watch = self.session, self.watch
         while True:
             generation = await session.wait_connected()
-            create = response_create()
+            create = response_create(**(overrides or {}))
             # Both before sending: the reply can never slip past them.
             watch.ask()
             finished = session.waiters.expect(
                 any_of(watch.is_turn_done, error_for({create["event_id"]}))
             )
+            abandoned = self.abandoned
             try:
-                if not session.history.has(item_id):
+                if item is not None and not session.history.has(item["item"]["id"]):
                     await session.send(item)
                 await session.send(create)
                 if await self._until_done(finished, session.lost(generation)):
-                    return
+                    if self.abandoned != abandoned or not finished.done():
+                        return None
+                    answer = finished.result()
+                    return watch.turn_response if answer.get("type") == "response.done" else None
             finally:
                 if not finished.done():
                     finished.cancel()
                 elif not finished.cancelled():
                     finished.exception()  # retrieved: a failure is raised above or by the reader
-            item = {**item, "event_id": new_event_id()}  # a re-send is a new event
+            if item is not None:
+                item = {**item, "event_id": new_event_id()}  # a re-send is a new event
 
     async def _until_done(self, finished: asyncio.Future[Any], lost: asyncio.Future[None]) -> bool:
         """True when the turn is over (answered, refused or abandoned); False if the link

@@ -30,7 +30,7 @@ from realtime_console.eventlog import EventLogWriter
 from realtime_console.modes.recycle_policy import RecyclePolicy
 from realtime_console.protocol.client_events import session_update
 from realtime_console.protocol.history import ConversationHistory
-from realtime_console.protocol.session import build_session
+from realtime_console.protocol.session import build_session, with_tools
 from realtime_console.redact import Redactor
 from realtime_console.ui.view import ConsoleView
 from realtime_console.waiters import (
@@ -44,6 +44,7 @@ from realtime_console.waiters import (
 
 if TYPE_CHECKING:
     from realtime_console.config import Settings
+    from realtime_console.modes.mcp_calls import McpCalls
 
 # Microphone audio held while a session renewal swaps the link, in base64 characters: about
 # 16 s of 24 kHz PCM16, far more than a renewal takes; beyond it the oldest audio is dropped.
@@ -105,6 +106,7 @@ class Session:
         self.renew_not_before = 0.0  # loop time: after a failed renewal, the next try waits
         self._held: collections.deque[dict[str, Any]] = collections.deque()  # audio, renewing
         self._held_chars = 0
+        self.mcp: McpCalls | None = None  # with tools.mcp: the MCP servers' lines, approvals
 
     def quiet(self) -> bool:
         return (
@@ -335,15 +337,23 @@ async def open_session(
     view: ConsoleView,
     redactor: Redactor,
     recycle: RecyclePolicy | None = None,
+    tools: list[dict[str, Any]] | None = None,
 ) -> AsyncIterator[Session]:
     """Connect, configure the session (``session.update``) and yield; the caller runs the reader.
+
+    ``tools``: the ``session.tools`` entries the model may call (with ``tools.tool_choice``).
 
     With ``connection.reconnect_attempts`` > 0 the reader reconnects after a drop (see
     ``pump_events``) through the same target and credential, into the same event log, and
     renews the session before the service's time limit (``recycle``, by default from
     ``connection.session_limit_s``; see ``modes/recycle.py``).
     """
-    session_config = build_session(settings.session)
+    from realtime_console.modes.mcp_calls import session_mcp
+
+    # MCP servers (tools.mcp) first: an unset header variable is exit 2 before connecting.
+    mcp = session_mcp(settings, env, redactor, view)
+    tools = [*(tools or []), *(mcp.entries if mcp is not None else [])]
+    session_config = with_tools(build_session(settings.session), tools, settings.tools.tool_choice)
     conn = settings.connection
     async with _recorded_target(
         settings,
@@ -382,7 +392,7 @@ async def open_session(
                     event_log=event_log,
                     timeout_s=conn.connect_timeout_s,
                 )
-            yield Session(
+            session = Session(
                 link,
                 dispatcher,
                 waiters,
@@ -394,6 +404,12 @@ async def open_session(
                 started_at=started_at,
                 recycle=_recycle_policy(settings, recycle) if reconnector is not None else None,
             )
+            if mcp is not None:  # its lines and approvals (modes/mcp_calls.py)
+                mcp.attach(session.send, event_log)
+                dispatcher.register(mcp.table())
+                session.on_lost.append(mcp.forget)
+                session.mcp = mcp
+            yield session
         finally:
             await slot.aclose()
 

@@ -44,6 +44,15 @@ def user_text_item(text: str) -> ClientEvent:
     )
 
 
+def function_call_output(call_id: str, output: str, item_id: str | None = None) -> ClientEvent:
+    """The answer to the model's function call ``call_id`` (``output``: what the tool said, or
+    its error as JSON). ``item_id`` lets a reconnect tell whether the item made it."""
+    item: dict[str, Any] = {"type": "function_call_output", "call_id": call_id, "output": output}
+    if item_id is not None:
+        item = {"id": item_id, **item}
+    return _event("conversation.item.create", item=item)
+
+
 def response_create(**overrides: Any) -> ClientEvent:
     """``response.create``; keyword overrides (instructions, output_modalities, audio…) apply to
     this response only."""

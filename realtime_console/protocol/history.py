@@ -12,7 +12,14 @@ in conversation order:
   ``conversation.item.create`` accepts ``output_text`` / ``output_audio`` parts for assistant
   messages; audio cannot be re-sent, so the text stands for it); a reply cut off before its
   ``conversation.item.done`` is skipped (the caller re-asks if that turn is still open);
-* anything else (function calls and outputs) is skipped and counted.
+* a function call (``function_call``: ``call_id``, ``name``, ``arguments``) → the same item, once
+  the server finished it (its arguments complete); its output (``function_call_output``) → the
+  same item, when its call is restored too (an output whose call is missing would be refused:
+  the service knows no such ``call_id``). A call that was never answered (a barge-in cancelled
+  its handler) is restored as it is: the service accepts a call without an output;
+* an MCP server's tool listing (``mcp_list_tools``) is left out, uncounted: the restored
+  ``session.update`` makes the service list the tools again;
+* anything else (an MCP call or approval, …) is skipped and counted.
 
 Restored items keep their ids, so a mode can ask ``has(item_id)`` after a reconnect to learn
 whether an item it sent made it into the new session. After a reconnect the mirror is cleared
@@ -32,6 +39,14 @@ from realtime_console.protocol.client_events import ClientEvent, new_event_id
 MAX_ITEMS = 500  # a longer conversation restores its last MAX_ITEMS items; older ones are counted
 _TEXT_PARTS = {"input_text": "text", "output_text": "text", "text": "text"}
 _AUDIO_PARTS = {"input_audio": "transcript", "output_audio": "transcript", "audio": "transcript"}
+_CALL_FIELDS = {
+    "function_call": ("call_id", "name", "arguments"),
+    "function_call_output": ("call_id", "output"),
+}
+# Items the service makes again from the session itself: an MCP server's tool listing comes with
+# the session.update that names the server. (An MCP call and its approval are not restored: the
+# service's record of what it did; the reply quoting the output is, as text. docs/tools.md)
+_RECREATED_BY_SERVICE = frozenset({"mcp_list_tools"})
 _RESTORED_PART = {"user": "input_text", "system": "input_text", "assistant": "output_text"}
 
 # More content parts than any item has (a message holds one or two): larger indexes are ignored.
@@ -50,6 +65,8 @@ class TrackedItem:
     role: str | None
     texts: list[str | None] = field(default_factory=list)  # one per content part; None: unknown
     done: bool = False  # the server finished the item (an assistant reply ran to its end)
+    # function_call: call_id, name, arguments; function_call_output: call_id, output
+    fields: dict[str, str] = field(default_factory=dict)
 
     @property
     def text(self) -> str | None:
@@ -103,8 +120,11 @@ class ConversationHistory:
     def restore_plan(self) -> RestorePlan:
         events: list[ClientEvent] = []
         skipped = self.evicted
+        calls: set[str] = set()  # call ids of the function calls restored so far
         for item in self._items.values():
-            event = _restore_event(item)
+            if item.type in _RECREATED_BY_SERVICE:
+                continue  # not lost: the restored session.update brings it back
+            event = _restore_event(item, calls)
             if event is None:
                 skipped += 1
             else:
@@ -127,6 +147,10 @@ class ConversationHistory:
             while len(self._items) > self._max_items:
                 self._items.popitem(last=False)
                 self.evicted += 1
+        for key in _CALL_FIELDS.get(tracked.type, ()):
+            value = item.get(key)
+            if isinstance(value, str) and (value or key not in tracked.fields):
+                tracked.fields[key] = value  # an echo without arguments keeps the known ones
         content = item.get("content")
         if isinstance(content, list) and content:
             known = tracked.texts
@@ -190,7 +214,29 @@ def _part_text(part: Mapping[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _restore_event(item: TrackedItem) -> ClientEvent | None:
+def _restore_call(item: TrackedItem, calls: set[str]) -> ClientEvent | None:
+    """A function call or its output, as the ``conversation.item.create`` that re-creates it."""
+    known = item.fields
+    if item.type == "function_call":
+        if not item.done or not known.get("call_id") or not known.get("name"):
+            return None  # cut off while the model was still writing its arguments
+        calls.add(known["call_id"])
+        body = {"call_id": known["call_id"], "name": known["name"]}
+        body["arguments"] = known.get("arguments", "")
+    else:
+        if known.get("call_id") not in calls or "output" not in known:
+            return None
+        body = {"call_id": known["call_id"], "output": known["output"]}
+    return {
+        "type": "conversation.item.create",
+        "event_id": new_event_id(),
+        "item": {"id": item.id, "type": item.type, **body},
+    }
+
+
+def _restore_event(item: TrackedItem, calls: set[str]) -> ClientEvent | None:
+    if item.type in _CALL_FIELDS:
+        return _restore_call(item, calls)
     if item.type != "message" or item.role not in _RESTORED_PART:
         return None
     text = item.text

@@ -49,6 +49,8 @@ def build_session(settings: SessionSettings) -> dict[str, Any]:
     }
     if settings.input_transcription_model:
         audio_input["transcription"] = {"model": settings.input_transcription_model}
+    if settings.input_audio_noise_reduction != "off":
+        audio_input["noise_reduction"] = {"type": settings.input_audio_noise_reduction}
     return {
         "type": "realtime",
         "instructions": settings.instructions,
@@ -58,3 +60,23 @@ def build_session(settings: SessionSettings) -> dict[str, Any]:
             "output": {"format": dict(PCM_FORMAT), "voice": settings.voice},
         },
     }
+
+
+TOOL_CHOICE_WORDS = ("auto", "none", "required")
+
+
+def tool_choice_param(choice: str) -> str | dict[str, Any]:
+    """``tools.tool_choice`` as the session takes it: a word, or one function by name."""
+    if choice in TOOL_CHOICE_WORDS:
+        return choice
+    return {"type": "function", "name": choice}
+
+
+def with_tools(
+    session: dict[str, Any], tools: list[dict[str, Any]], tool_choice: str
+) -> dict[str, Any]:
+    """``session`` with the function tools the model may call (``tools.session_tools()``
+    entries) and ``tool_choice``; unchanged when there are none (the service's defaults)."""
+    if not tools:
+        return session
+    return {**session, "tools": tools, "tool_choice": tool_choice_param(tool_choice)}

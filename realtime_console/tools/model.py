@@ -108,6 +108,15 @@ class ToolCall:
     call_id: str
     arguments: str  # a JSON string, as the service sends it
 
+    @property
+    def shown_arguments(self) -> str:
+        """The arguments as the screen shows them: JSON re-spaced the one way (``{"city":
+        "Paris"}``) whatever spacing the service used; the text as sent when it is not JSON."""
+        try:
+            return json.dumps(json.loads(self.arguments), ensure_ascii=False)
+        except (ValueError, RecursionError):
+            return " ".join(self.arguments.split())
+
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> ToolCall:
         """From a ``function_call`` conversation item (``response.output_item.done``)."""
@@ -144,6 +153,9 @@ class ToolResult:
     is_error: bool
     duration_s: float
     error: str = ""  # one short line for display; "" when the call succeeded
+    # ok | error | timeout | declined: how it ended, for the screen and the event log's
+    # tool_call line (a cancelled call has no result: nothing is sent for it)
+    status: str = "ok"
 
     def output_item(self) -> dict[str, Any]:
         """The ``item`` of the ``conversation.item.create`` that answers the call."""

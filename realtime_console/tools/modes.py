@@ -4,7 +4,7 @@ user typing the result (ask).
 A mode is a strategy the caller injects into the runner: it decides, the runner carries out
 the decision (timeouts, validation and error results stay in one place). Plain mode and the
 TUI supply their own prompts as the async callbacks ``confirm(call) -> bool`` and
-``ask_result(call) -> str``.
+``ask_result(call) -> str | None`` (None: declined).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ ToolModeName = Literal["auto", "ask", "confirm"]
 TOOL_MODES: tuple[str, ...] = get_args(ToolModeName)
 
 ConfirmPrompt = Callable[[ToolCall], Awaitable[bool]]
-AskPrompt = Callable[[ToolCall], Awaitable[str]]
+AskPrompt = Callable[[ToolCall], Awaitable[str | None]]  # None: the user declined
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,8 @@ class AskMode:
         self._ask_result = ask_result
 
     async def decide(self, call: ToolCall) -> Decision:
-        return UserAnswer(await self._ask_result(call))
+        text = await self._ask_result(call)
+        return Declined() if text is None else UserAnswer(text)
 
 
 def make_mode(

@@ -65,10 +65,11 @@ class ToolFailure(Exception):
     """A call that ends in an error result; ``message`` is one line, ``detail`` more context
     for the model only (a command's stderr)."""
 
-    def __init__(self, message: str, detail: str = "") -> None:
+    def __init__(self, message: str, detail: str = "", *, status: str = "error") -> None:
         super().__init__(message)
         self.message = one_line(message, _MESSAGE_CHARS)
         self.detail = detail
+        self.status = status  # error | timeout | declined
 
 
 class ToolRunner:
@@ -143,7 +144,7 @@ class ToolRunner:
             case UserAnswer(text=text):
                 return self._bounded(tool, text)
             case Declined():
-                raise ToolFailure(f"the user declined to run {tool.name}")
+                raise ToolFailure(f"the user declined to run {tool.name}", status="declined")
 
     async def _run_handler(
         self, tool: Tool, arguments: dict[str, Any], kwargs: dict[str, Any]
@@ -153,7 +154,9 @@ class ToolRunner:
             async with timeout(limit):
                 value = await self._invoke(tool, arguments, kwargs)
         except asyncio.TimeoutError:  # not yet the builtin TimeoutError on Python 3.10
-            raise ToolFailure(f"{tool.name} timed out after {limit:g} s") from None
+            raise ToolFailure(
+                f"{tool.name} timed out after {limit:g} s", status="timeout"
+            ) from None
         return self._bounded(tool, self._encode(tool, value))
 
     async def _invoke(self, tool: Tool, arguments: dict[str, Any], kwargs: dict[str, Any]) -> Any:
@@ -238,6 +241,7 @@ class ToolRunner:
             is_error=failure is not None,
             duration_s=time.monotonic() - started,
             error=error,
+            status="ok" if failure is None else failure.status,
         )
 
 

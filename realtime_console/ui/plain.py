@@ -38,6 +38,9 @@ class PlainView:
         self._broken = False  # a status line cut into the open line on a terminal
         self._closed: OutputClosed | None = None  # stdout is gone
         self._low_limits: set[str] = set()  # names said to be low: said again only after recovery
+        # Tool lines that finished while a reply's line was open: printed after it, so the
+        # reply stays one line.
+        self._tool_lines: list[str] = []
 
     # -- output ---------------------------------------------------------------------------
 
@@ -87,6 +90,11 @@ class PlainView:
             self._open_user_item = None
             self._write(self._stream.flush() + "\n")
         self._broken = False
+        self._write_tool_lines()
+
+    def _write_tool_lines(self) -> None:
+        while self._tool_lines:
+            self._write(self._tool_lines.pop(0))
 
     def finish(self) -> None:
         """The command is ending (normally or not): a line still open (a reply cut off, a
@@ -143,8 +151,32 @@ class PlainView:
             self._open_response = None
             suffix = "" if status == "completed" else f" [{screen_line(status, self._redactor)}]"
             self._write(f"{self._stream.flush()}{suffix}\n")
+            self._write_tool_lines()
         elif status != "completed":
             self.notice(f"response {response_id} {status}")
+
+    # -- ToolCallsView --------------------------------------------------------------------
+
+    def tool_call(self, name: str, arguments: str, outcome: str, duration_ms: float | None) -> None:
+        """``tool> get_weather {"city": "Paris"} -> {"temp": 21} (12 ms)``: one line, screened
+        like all server text (the model chose the arguments, the tool the output)."""
+        took = f" ({duration_ms:.0f} ms)" if duration_ms is not None else ""
+        line = screen_line(f"tool> {name} {arguments} {outcome}", self._redactor) + took + "\n"
+        self._tool_lines.append(line)
+        if self._open_response is None and self._open_user_item is None:
+            self._write_tool_lines()
+
+    def mcp_status(self, text: str) -> None:
+        """``mcp> notes: 3 tools (…)``, ``mcp> notes.get_forecast {…} -> … (12 ms)``: an MCP
+        server's listing or call (modes/mcp_calls.py), held like a tool line during a reply."""
+        self._tool_lines.append(screen_line(f"mcp> {text}", self._redactor) + "\n")
+        if self._open_response is None and self._open_user_item is None:
+            self._write_tool_lines()
+
+    def prompt_answer(self, prompt: str, answer: str) -> None:
+        """A prompt answered from piped input: the transcript shows what was asked and said."""
+        self._end_open_line()
+        self._write(f"{screen_line(prompt + answer, self._redactor)}\n")
 
     # -- ServerUpdatesView ----------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from realtime_console.protocol.rate_limits import RateLimit
@@ -43,6 +44,49 @@ class ServerUpdatesView(Protocol):
         the deltas shown: the server corrected or completed it. Never called when they match."""
 
 
+@runtime_checkable
+class ToolCallsView(Protocol):
+    """A view that shows the model's function calls (every view of ours; replay's silent
+    view does not need to)."""
+
+    def tool_call(self, name: str, arguments: str, outcome: str, duration_ms: float | None) -> None:
+        """One finished call: ``outcome`` is ``-> OUTPUT``, ``failed: …``, ``timed out after
+        30 s``, ``declined`` or ``cancelled (…)``; ``duration_ms`` when worth showing."""
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question put to the user while a session runs: a tool call in ``confirm`` or
+    ``ask`` mode, an MCP approval. ``name`` and ``arguments`` come from the model: the view
+    screens them (no terminal controls, secrets masked, bounded) before showing them."""
+
+    title: str  # what asks, the dialog's title: "tool call", "mcp call"
+    name: str  # what would run: "get_weather", "notes.delete_note"
+    arguments: str = ""  # its arguments as the model wrote them (JSON text)
+    ask: str = "run it?"  # the question itself: "run it?", "approve?", "result"
+    default: bool = False  # a yes/no: the answer of Enter alone (plain: an empty line)
+
+
+@runtime_checkable
+class Questions(Protocol):
+    """Asks the user without stopping the session: the conversation, audio and events go on
+    while the answer is awaited, and cancelling the awaiting task (a barge-in, the call's
+    response cut off, quitting) withdraws the question. Questions asked at once are put one
+    after another.
+
+    Implemented by the plain views' ``ui.lines.ToolPrompts`` (a line of stdin) and by the
+    full-screen ``ui.tui.app.TalkApp`` (a modal dialog, ``ui.tui.prompt_dialog``); the
+    ``Prompts`` a mode gets (``modes.tool_calls``) is one too. An MCP approval is
+    ``await prompts.ask_yes_no(Question("mcp call", "notes.delete_note", args, "approve?"))``.
+    """
+
+    async def ask_yes_no(self, question: Question) -> bool:
+        """True for yes. Enter alone answers ``question.default``; Esc or end of input: no."""
+
+    async def ask_text(self, question: Question) -> str | None:
+        """One line the user typed; None when they declined (Esc; end of input)."""
+
+
 class TalkView(ConsoleView, ServerUpdatesView, Protocol):
     """A renderer for ``talk`` (plain lines or the Textual UI): the conversation plus live state."""
 
@@ -55,6 +99,10 @@ class TalkView(ConsoleView, ServerUpdatesView, Protocol):
 
     def turn_latency(self, ms: float) -> None:
         """Last turn's latency: user speech stopped → first assistant audio, in ms."""
+
+    def echo_status(self, on: bool, reduction_db: float | None) -> None:
+        """Echo cancellation on or off, and the echo reduction it achieves (dB over the last
+        second or so of playback; None until measured). Called about once a second."""
 
     def assistant_cut(self, response_id: str, heard_text: str, heard_ms: int) -> None:
         """The user barged in: the listener heard ``heard_ms`` of this response, which covers

@@ -83,6 +83,16 @@ class Notice(Turn):
     text: str = ""
 
 
+@dataclass(eq=False)
+class ToolEntry(Turn):
+    """One function call of the model, once it ended (``tool>`` in the line views)."""
+
+    name: str = ""
+    arguments: str = ""
+    outcome: str = ""  # "-> output", "failed: …", "timed out after 30 s", "declined", …
+    duration_ms: float | None = None
+
+
 @dataclass
 class Changes:
     """What one call changed: turns to (re)draw, in order, and turns dropped off the top."""
@@ -227,3 +237,12 @@ class Conversation:
 
     def notice(self, text: str) -> Changes:
         return self._append(lambda key, at: Notice(key, at, text=text))[1]
+
+    def tool_call(
+        self, name: str, arguments: str, outcome: str, duration_ms: float | None
+    ) -> Changes:
+        return self._append(
+            lambda key, at: ToolEntry(
+                key, at, name=name, arguments=arguments, outcome=outcome, duration_ms=duration_ms
+            )
+        )[1]

@@ -20,6 +20,7 @@ from realtime_console.ui.tui.conversation import (
     AssistantTurn,
     Notice,
     ServerError,
+    ToolEntry,
     Turn,
     UserSpeech,
     UserText,
@@ -139,12 +140,28 @@ def render_notice(turn: Notice, redactor: Redactor) -> Text:
     return Text.assemble(("· ", "dim"), (screen_line(turn.text, redactor), "dim italic"))
 
 
+def render_tool(turn: ToolEntry, redactor: Redactor) -> Text:
+    """``⚙ get_weather {"city": "Paris"}`` then its outcome, screened like server text."""
+    failed = not turn.outcome.startswith("->")
+    took = f"  ({turn.duration_ms:.0f} ms)" if turn.duration_ms is not None else ""
+    return Text.assemble(
+        ("⚙ tool ", "bold magenta"),
+        (screen_line(f"{turn.name} {turn.arguments}", redactor), "magenta"),
+        "  ",
+        (clock_label(turn.at), "dim"),
+        "\n",
+        (screen_line(turn.outcome, redactor), "yellow" if failed else ""),
+        (took, "dim"),
+    )
+
+
 _RENDERERS: dict[type[Turn], Callable[[Any, Redactor], Text]] = {
     UserSpeech: render_user_speech,
     UserText: render_user_text,
     AssistantTurn: render_assistant,
     ServerError: render_server_error,
     Notice: render_notice,
+    ToolEntry: render_tool,
 }
 
 CSS_CLASSES: dict[type[Turn], str] = {
@@ -153,6 +170,7 @@ CSS_CLASSES: dict[type[Turn], str] = {
     AssistantTurn: "assistant",
     ServerError: "error",
     Notice: "notice",
+    ToolEntry: "tool",
 }
 
 
