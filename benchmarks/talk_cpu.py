@@ -13,6 +13,10 @@ empty callbacks (``baseline``), which is the fakes' own ticking.
   Target: <= 1% of one core.
 * ``full_duplex_cpu_percent``: while the assistant's reply plays and the microphone keeps
   streaming (measured over the assistant-speaking periods of several turns). Target: <= 3%.
+* With ``--aec``: the same run again with echo cancellation on (``audio.aec = "on"``: WebRTC
+  AEC3 on the echo worker thread, the speaker's far-end tap), and ``aec_full_duplex_cpu_percent``
+  / ``aec_listening_cpu_percent``, its cost over the run without. Target: <= 3% in full duplex.
+  The first run has ``audio.aec = "off"`` either way, so its figures compare with earlier ones.
 
 Figures move with machine load; run on an idle machine. ``python -m benchmarks.talk_cpu``.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import secrets
@@ -44,6 +49,7 @@ LISTEN_S = 8.0
 TURNS = 4
 TARGET_LISTENING = 1.0
 TARGET_FULL_DUPLEX = 3.0
+TARGET_AEC = 3.0
 
 
 class TimedView(PlainTalkView):
@@ -119,7 +125,7 @@ async def _baseline(seconds: float) -> float:
     return 100 * (time.process_time() - cpu) / (time.monotonic() - wall)
 
 
-async def _talk(port: int, key: str, listen_s: float, turns: int) -> dict[str, Any]:
+async def _talk(port: int, key: str, listen_s: float, turns: int, aec: str) -> dict[str, Any]:
     inputs: list[FakeInputStream] = []
 
     def output(**kwargs: Any) -> FakeOutputStream:
@@ -130,7 +136,8 @@ async def _talk(port: int, key: str, listen_s: float, turns: int) -> dict[str, A
         return inputs[-1]
 
     settings = Settings(
-        connection=ConnectionSettings(provider="azure", endpoint=f"http://127.0.0.1:{port}")
+        connection=ConnectionSettings(provider="azure", endpoint=f"http://127.0.0.1:{port}"),
+        audio=dataclasses.replace(AudioSettings(), aec=aec),  # type: ignore[arg-type]
     )
     env = {"AZURE_OPENAI_API_KEY": key}
     view, controls = TimedView(), TalkCommands()
@@ -164,7 +171,7 @@ async def _talk(port: int, key: str, listen_s: float, turns: int) -> dict[str, A
     }
 
 
-async def main(listen_s: float = LISTEN_S, turns: int = TURNS) -> dict[str, Any]:
+async def main(listen_s: float = LISTEN_S, turns: int = TURNS, aec: bool = False) -> dict[str, Any]:
     port, key = _free_port(), secrets.token_urlsafe(16)
     server = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "realtime_console", "serve", "--port", str(port)),
@@ -182,19 +189,35 @@ async def main(listen_s: float = LISTEN_S, turns: int = TURNS) -> dict[str, Any]
             except OSError:
                 await asyncio.sleep(0.1)
         baseline = await _baseline(listen_s)
-        talk = await _talk(port, key, listen_s, turns)
+        talk = await _talk(port, key, listen_s, turns, "off")
+        with_aec = await _talk(port, key, listen_s, turns, "on") if aec else None
     finally:
         server.terminate()
         await server.wait()
     listening = talk["listening_cpu_percent_raw"] - baseline
     duplex = talk["full_duplex_cpu_percent_raw"] - baseline
+    aec_figures: dict[str, Any] = {}
+    if with_aec is not None:
+        aec_duplex = with_aec["full_duplex_cpu_percent_raw"] - talk["full_duplex_cpu_percent_raw"]
+        aec_figures = {
+            "with_aec": with_aec,
+            "aec_listening_cpu_percent": round(
+                with_aec["listening_cpu_percent_raw"] - talk["listening_cpu_percent_raw"], 2
+            ),
+            "aec_full_duplex_cpu_percent": round(aec_duplex, 2),
+        }
     return {
         "benchmark": "talk_cpu",
         "baseline_fake_streams_cpu_percent": round(baseline, 2),
         **talk,
         "listening_cpu_percent": round(listening, 2),
         "full_duplex_cpu_percent": round(duplex, 2),
-        "targets": {"listening": TARGET_LISTENING, "full_duplex": TARGET_FULL_DUPLEX},
+        **aec_figures,
+        "targets": {
+            "listening": TARGET_LISTENING,
+            "full_duplex": TARGET_FULL_DUPLEX,
+            **({"aec_full_duplex": TARGET_AEC} if aec else {}),
+        },
         "load_average": os.getloadavg()[0],
     }
 
@@ -203,5 +226,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listen-s", type=float, default=LISTEN_S, help="seconds listening")
     parser.add_argument("--turns", type=int, default=TURNS, help="replies in full duplex")
+    parser.add_argument(
+        "--aec", action="store_true", help="run again with echo cancellation on: its cost"
+    )
+    parser.add_argument("--quick", action="store_true", help="2 s listening, one reply")
     options = parser.parse_args()
-    print(json.dumps(asyncio.run(main(options.listen_s, options.turns)), indent=1))
+    listen_s, turns = (2.0, 1) if options.quick else (options.listen_s, options.turns)
+    print(json.dumps(asyncio.run(main(listen_s, turns, options.aec)), indent=1))

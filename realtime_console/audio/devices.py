@@ -194,6 +194,21 @@ def output_device_problem() -> str | None:
     return "PortAudio is installed but sees no output device"
 
 
+def device_name(spec: str | int | None, kind: DeviceKind) -> str | None:
+    """The name of the device ``spec`` picks (None: the default), or None when it cannot be
+    told (no PortAudio, no such device). Never raises: only hints depend on it."""
+    try:
+        sd = import_sounddevice()
+        index = resolve_device(spec, kind)
+        return str(sd.query_devices(index, kind)["name"])
+    except Exception:  # AudioDeviceError, PortAudioError, a broken host API: no name, no hint
+        return None
+
+
+def output_device_name(spec: str | int | None) -> str | None:
+    return device_name(spec, "output")
+
+
 def _opens(check: Any, index: int) -> bool:
     try:
         check(device=index, channels=CHANNELS, dtype=STREAM_DTYPE, samplerate=SAMPLE_RATE)

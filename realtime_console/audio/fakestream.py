@@ -10,6 +10,11 @@ time-info struct, callback flags), and records what was written (output) or fed 
 ``realtime=True`` a thread calls the callback at block rate instead, for benchmarks and for tests
 that need the callback on a foreign thread.
 
+``EchoCoupling`` joins an output and an input fake through a simulated acoustic echo path
+(``audio/echo/path.py``: delay, room, attenuation): what the output plays is heard by the input
+after both streams' reported latencies and the path's own delay, so tests can put a laptop's
+speaker next to its microphone.
+
 Like PortAudio, one buffer is reused for every block and output buffers are *not* zeroed before
 the callback (they are filled with ``GARBAGE``), so a callback that forgets to write every sample,
 or keeps a reference to a buffer instead of copying it, is caught.
@@ -22,16 +27,20 @@ import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from realtime_console.audio.echo.path import EchoPathSpec
 
 GARBAGE = -21846  # 0xAAAA: what a fresh output buffer holds before the callback writes it
 _NAMED_LATENCY = {"low": 0.02, "high": 0.1}  # what the fake reports for latency="low"/"high"
 
 AudioArray = npt.NDArray[Any]
 _S = TypeVar("_S", bound="_FakeStream")
+_FULL_SCALE = 32768.0
 StreamCallback = Callable[[AudioArray, int, "FakeTimeInfo", "FakeCallbackFlags"], None]
 
 
@@ -88,6 +97,7 @@ class _FakeStream:
         reported_latency: float | None = None,
         realtime: bool = False,
         record: bool = True,
+        echo: EchoCoupling | None = None,
     ) -> None:
         if callback is None:
             raise TypeError(f"Fake{self._kind.title()}Stream only supports callback mode")
@@ -107,6 +117,7 @@ class _FakeStream:
         self.finished_callback = finished_callback
         self.realtime = realtime
         self.record = record
+        self.echo = echo
         self.cpu_load = 0.0
         self.callback_error: BaseException | None = None  # set if a realtime tick raised
         self.blocks: list[AudioArray] = []  # per block: what was written (out) / fed (in)
@@ -190,8 +201,11 @@ class _FakeStream:
 
     def _tick(self, status: FakeCallbackFlags) -> None:
         now = self.time
+        # As PortAudio: an input block is handed over once all of it has been captured, so its
+        # first sample reached the ADC a block (and the input latency) before the callback.
+        block_s = self.blocksize / self.samplerate if self._kind == "input" else 0.0
         info = FakeTimeInfo(
-            inputBufferAdcTime=now - self.latency,
+            inputBufferAdcTime=now - self.latency - block_s,
             currentTime=now,
             outputBufferDacTime=now + self.latency,
         )
@@ -273,6 +287,13 @@ class FakeOutputStream(_FakeStream):
     def _after_callback(self) -> None:
         if self.record:
             self.blocks.append(self._buffer.copy())
+        if self.echo is not None:
+            # Written now, heard at the DAC ``latency`` later (the time-info's outputBufferDacTime).
+            self.echo.played(self._frames + self.latency_frames, _as_float(self._buffer))
+
+    @property
+    def latency_frames(self) -> int:
+        return round(self.latency * self.samplerate)
 
     def recorded_bytes(self) -> bytes:
         """What was written, as interleaved bytes (PCM16 for an int16 stream)."""
@@ -340,5 +361,61 @@ class FakeInputStream(_FakeStream):
             self._buffer[:take] = self._pending[:take]
             self._buffer[take:] = 0
             self._pending = self._pending[take:]
+        if self.echo is not None:
+            # Delivered now, captured over the block before, ``latency`` ago (the time-info's
+            # inputBufferAdcTime).
+            start = self._frames - round(self.latency * self.samplerate) - self.blocksize
+            heard = (self.echo.heard(start, self.blocksize) + _as_float(self._buffer))[:, None]
+            if self.dtype.kind == "i":
+                heard = np.clip(np.round(heard * _FULL_SCALE), -_FULL_SCALE, _FULL_SCALE - 1)
+            self._buffer[:] = heard.astype(self.dtype)
         if self.record:
             self.blocks.append(self._buffer.copy())
+
+
+def _as_float(block: AudioArray) -> AudioArray:
+    """A block as float32 in [-1, 1), whatever the stream's dtype (mono: first channel)."""
+    if block.dtype.kind == "i":
+        return block[:, 0].astype(np.float32) / _FULL_SCALE
+    return block[:, 0].astype(np.float32)
+
+
+class EchoCoupling:
+    """A speaker and a microphone in one room: output fakes ``played`` into it, input fakes
+    hear from it, on a shared acoustic sample clock (both streams' frame counters, which start
+    together when the streams are created together and advanced in step)."""
+
+    def __init__(self, spec: EchoPathSpec | None = None, rate: int = 24_000) -> None:
+        from realtime_console.audio.echo.path import EchoPath
+
+        self.path = EchoPath(spec, rate)
+        self._lock = threading.Lock()  # a realtime output ticker races a realtime input ticker
+        self._air: AudioArray = np.zeros(0, dtype=np.float32)  # echo not yet heard
+        self._origin = 0  # acoustic sample index of _air[0]
+        self.played_frames = 0
+
+    def played(self, start: int, block: AudioArray) -> None:
+        """A block that reaches the speaker at acoustic sample ``start`` (blocks in order)."""
+        echo = self.path.process(block)
+        with self._lock:
+            end = start + len(echo) - self._origin
+            if end <= 0:
+                return  # heard already: the microphone ran ahead of the speaker
+            if end > len(self._air):
+                self._air = np.concatenate((self._air, np.zeros(end - len(self._air), np.float32)))
+            lo = max(0, start - self._origin)
+            self._air[lo:end] += echo[len(echo) - (end - lo) :]
+            self.played_frames += len(block)
+
+    def heard(self, start: int, n: int) -> AudioArray:
+        """The echo reaching the microphone over ``n`` samples from acoustic sample ``start``;
+        what is before ``start`` is forgotten (the microphone only moves forward)."""
+        out = np.zeros(n, dtype=np.float32)
+        with self._lock:
+            lo, hi = max(start, self._origin), min(start + n, self._origin + len(self._air))
+            if hi > lo:
+                out[lo - start : hi - start] = self._air[lo - self._origin : hi - self._origin]
+            drop = max(0, min(start + n, self._origin + len(self._air)) - self._origin)
+            self._air = self._air[drop:]
+            self._origin += drop
+        return out

@@ -4,7 +4,9 @@ PortAudio's thread runs ``_callback``, which copies the block (``bytes(indata)``
 its buffer), counts status flags and hands the copy over with ``loop.call_soon_threadsafe``.
 Nothing there blocks, logs or waits. On the loop, blocks go into a bounded queue: when the reader
 falls behind, the *oldest* block is dropped and counted, so a stall never turns into seconds of
-stale speech sent late, and memory stays bounded.
+stale speech sent late, and memory stays bounded. Each block keeps its time on PortAudio's stream
+clock (``echo/clock.py``), which the echo canceller needs to find what the speaker had been handed
+by then (``read_timed``/``timed_blocks``).
 
 The stream opens at the API's 24 kHz. A device that refuses 24 kHz is opened at its native rate
 and resampled on the loop side with ``audio.resample.StreamResampler`` (never in the callback).
@@ -23,6 +25,8 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from realtime_console.audio import devices
+from realtime_console.audio.echo.clock import CaptureClock
+from realtime_console.audio.echo.reference import stream_time
 from realtime_console.audio.resample import StreamResampler
 from realtime_console.errors import AudioDeviceError
 from realtime_console.protocol.pcm import CHANNELS, SAMPLE_RATE, ms_to_samples
@@ -34,6 +38,14 @@ class InputStreamLike(devices.StreamLike, Protocol):
 
 InputStreamFactory = Callable[..., InputStreamLike]
 NativeRate = Callable[[int | str | None], float]
+
+
+@dataclass(frozen=True)
+class MicBlock:
+    pcm: bytes  # 24 kHz mono PCM16
+    # Its first sample's time on PortAudio's stream clock, the block ending at its hand-over
+    # (echo/clock.py): what the echo canceller aligns the speaker's reference with.
+    start_time: float
 
 
 @dataclass(frozen=True)
@@ -86,12 +98,13 @@ class Microphone:
         self._requested_latency = latency
         self._factory = stream_factory or open_sounddevice_input
         self._native_rate = native_rate or device_native_rate
-        self._queue: collections.deque[bytes] = collections.deque()
+        self._queue: collections.deque[MicBlock] = collections.deque()
         self._queue_max = queue_blocks
         self._wakeup: asyncio.Future[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stream: InputStreamLike | None = None
         self._resampler: StreamResampler | None = None
+        self._clock: CaptureClock | None = None  # made at the first block (needs the latency)
         self._samplerate = float(SAMPLE_RATE)
         self._closed = False
         # Written by the callback thread only (plain int increments), read by the loop.
@@ -185,6 +198,11 @@ class Microphone:
         return self._stream
 
     @property
+    def latency_ms(self) -> float:
+        """The input latency the stream reports (0 before start, or if it reports none)."""
+        return 1000 * float(getattr(self._stream, "latency", 0.0) or 0.0)
+
+    @property
     def samplerate(self) -> float:
         """The rate the device runs at (24000 unless it had to be resampled)."""
         return self._samplerate
@@ -216,6 +234,11 @@ class Microphone:
 
     async def read(self) -> bytes | None:
         """The next 24 kHz PCM16 block, or None once the microphone is closed."""
+        block = await self.read_timed()
+        return None if block is None else block.pcm
+
+    async def read_timed(self) -> MicBlock | None:
+        """The next block with its ADC time, or None once the microphone is closed."""
         while not self._queue:
             if self._closed:
                 return None
@@ -232,6 +255,11 @@ class Microphone:
             if block:  # the resampler's first blocks can be empty while its filter fills
                 yield block
 
+    async def timed_blocks(self) -> AsyncIterator[MicBlock]:
+        while (block := await self.read_timed()) is not None:
+            if block.pcm:
+                yield block
+
     # ------------------------------------------------------------------ audio thread
 
     def _callback(self, indata: Any, frames: int, time: Any, status: Any) -> None:
@@ -242,22 +270,30 @@ class Microphone:
         loop = self._loop
         if loop is None:
             return
+        now = stream_time(time, "currentTime")
         try:
-            loop.call_soon_threadsafe(self._deliver, bytes(indata))
+            loop.call_soon_threadsafe(self._deliver, bytes(indata), now, frames)
         except RuntimeError:  # the loop is closed: nobody is listening any more
             pass
 
     # ------------------------------------------------------------------ event loop side
 
-    def _deliver(self, block: bytes) -> None:
+    def _deliver(self, block: bytes, callback_time: float, frames: int) -> None:
         if self._closed:
             return
+        if self._clock is None:
+            self._clock = CaptureClock(self._samplerate)
+        start_time = self._clock.block_start(callback_time, frames)
         if self._resampler is not None:
+            native_s = len(block) / 2 / self._samplerate
             block = self._resampler.process(block)
+            # The resampler hands out the newest samples it can: the output block ends where the
+            # input block ended (its filter's delay only makes the reference lead a little more).
+            start_time += native_s - len(block) / 2 / SAMPLE_RATE
         if len(self._queue) >= self._queue_max:
             self._queue.popleft()  # live audio: the newest block matters, the oldest is stale
             self._dropped += 1
-        self._queue.append(block)
+        self._queue.append(MicBlock(block, start_time))
         self._wake()
 
     def _wake(self) -> None:

@@ -64,6 +64,7 @@ def open_playback(settings: AudioSettings, notice: Callable[[str], None]) -> Pla
         block_ms=settings.block_ms,
         prebuffer_ms=settings.prebuffer_ms,
         max_buffer_ms=settings.max_buffer_ms,
+        max_prebuffer_ms=settings.max_prebuffer_ms,
         on_drop=notice,  # audio the buffer could not hold is said, never silently lost
     )
     try:

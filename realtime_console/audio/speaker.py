@@ -14,11 +14,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from time import monotonic
 from types import TracebackType
 from typing import Any, Protocol
 
 from realtime_console.audio import devices
-from realtime_console.audio.jitter import DEFAULT_MAX_BUFFER_MS, JitterBuffer, JitterStats
+from realtime_console.audio.echo.reference import FarEndTap, stream_time
+from realtime_console.audio.jitter import (
+    DEFAULT_MAX_BUFFER_MS,
+    DEFAULT_MAX_PREBUFFER_MS,
+    JitterBuffer,
+    JitterStats,
+)
 from realtime_console.errors import AudioDeviceError
 from realtime_console.protocol.pcm import CHANNELS, SAMPLE_RATE, ms_to_samples, samples_to_ms
 
@@ -59,6 +66,11 @@ class SpeakerStats:
     @property
     def overflows(self) -> int:
         return self.buffer.overflows
+
+    @property
+    def target_ms(self) -> float:
+        """The jitter buffer's current (adaptive) playout delay."""
+        return self.buffer.target_ms
 
     @property
     def dropped_ms(self) -> float:
@@ -103,12 +115,16 @@ class Speaker:
         block_ms: float = 20.0,
         prebuffer_ms: float = 120.0,
         max_buffer_ms: float = DEFAULT_MAX_BUFFER_MS,
+        max_prebuffer_ms: float = DEFAULT_MAX_PREBUFFER_MS,  # cap of the adaptive playout delay
         # 5 ms (120 samples) removes the click of a hard cut; longer only delays the silence.
         fade_ms: float = 5.0,
         latency: float | str | None = None,
         stream_factory: StreamFactory | None = None,
         on_drop: DropNotice | None = None,
+        far_end: FarEndTap | None = None,
     ) -> None:
+        """``far_end``: where every block handed to the device is also copied, with the time it
+        was handed over, as the echo canceller's reference (``audio/echo/reference.py``)."""
         if block_ms <= 0:
             raise ValueError("block_ms must be positive")
         self._device = device
@@ -116,7 +132,11 @@ class Speaker:
         self._fade_ms = min(fade_ms, block_ms)  # the cut must finish within one device block
         self._requested_latency = latency
         self._factory = stream_factory or open_sounddevice_stream
-        self._buffer = JitterBuffer(prebuffer_ms=prebuffer_ms, max_buffer_ms=max_buffer_ms)
+        self._buffer = JitterBuffer(
+            prebuffer_ms=prebuffer_ms,
+            max_buffer_ms=max_buffer_ms,
+            max_prebuffer_ms=max(max_prebuffer_ms, prebuffer_ms),
+        )
         self._stream: OutputStreamLike | None = None
         self._latency_frames = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -126,6 +146,8 @@ class Speaker:
         self._output_underflows = 0
         self._output_overflows = 0
         self._priming_outputs = 0
+        self._far_end = far_end
+        self.first_callback_at: float | None = None  # time.monotonic() of the first callback
         self.on_drop = on_drop  # called on the event loop thread, never the audio thread
 
     # ------------------------------------------------------------------ lifecycle
@@ -290,6 +312,10 @@ class Speaker:
             self._output_overflows += bool(status.output_overflow)
             self._priming_outputs += bool(status.priming_output)
         self._buffer.read_into(memoryview(outdata))
+        if self._far_end is not None:  # a copy into a preallocated ring: no allocation
+            self._far_end.write(outdata, stream_time(time, "currentTime"))
+        if self.first_callback_at is None:  # once: the start-up delay `devices --test` reports
+            self.first_callback_at = monotonic()
         self._callbacks += 1
         if self._drain_wanted and self._buffer.is_empty:
             self._drain_wanted = False

@@ -55,7 +55,7 @@ def test_prebuffer_delays_start_then_plays_the_audio_exactly() -> None:
 
 
 def test_underrun_plays_silence_and_is_counted() -> None:
-    rig = speaker_rig(prebuffer_ms=40)
+    rig = speaker_rig(prebuffer_ms=0)  # no playout delay: the reply starts at the first block
     rig.speaker.enqueue(const_pcm(500, 60), "r1", "i1")
     rig.stream.advance(4)  # 60 ms of audio, then 20 ms of nothing mid-response
     out = rig.output()

@@ -1,4 +1,5 @@
-"""The one-line status bar: talk state, microphone (mute / push-to-talk), level meter, turn info.
+"""The one-line status bar: talk state, microphone (mute / push-to-talk), level meter, echo
+cancellation, turn info.
 
 Each part is its own small widget holding reactives, so a change redraws only that part; the
 level meter is sampled by the app's frame clock, never redrawn per microphone block.
@@ -87,6 +88,28 @@ class LevelMeter(Widget):
         return Text.assemble(("mic ", "dim"), render_meter(self.shown_db, METER_WIDTH))
 
 
+class EchoBadge(Widget):
+    """Echo cancellation: ``AEC −38 dB`` (on, with the echo reduction achieved while the
+    assistant spoke), ``AEC on`` before anything was measured, ``AEC off``; empty until talk
+    says which. Whole decibels, so the figure redraws about once a second at most."""
+
+    on: reactive[bool | None] = reactive(None)
+    reduction_db: reactive[int | None] = reactive(None)
+
+    def show(self, on: bool, reduction_db: float | None) -> None:
+        self.on = on
+        self.reduction_db = None if reduction_db is None else round(reduction_db)
+
+    def render(self) -> Text:
+        if self.on is None:
+            return Text()
+        if not self.on:
+            return Text(" AEC off ", style="dim")
+        if self.reduction_db is None:
+            return Text(" AEC on ", style="bold green")
+        return Text.assemble((" AEC ", "bold green"), (f"−{self.reduction_db} dB ", "green"))
+
+
 class RateLimitBadge(Widget):
     """The most constrained of the service's rate limits (``rate_limits.updated``); empty until
     the first update. Turns red, with the reset time, once less than 10 % is left."""
@@ -121,5 +144,6 @@ class StatusBar(Horizontal):
         yield StateBadge(id="state")
         yield LevelMeter(self._ballistics, id="meter")
         yield MicBadge(id="mic")
+        yield EchoBadge(id="echo")
         yield RateLimitBadge(id="limits")
         yield TurnInfo(id="turn-info")
