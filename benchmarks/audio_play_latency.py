@@ -12,7 +12,12 @@ calling the speaker's callback every block, reported latency 0):
 * ``server_first_chunk_ms``: request sent → first audio chunk decoded by the client
   (``AudioReply.first_audio_s``): the server's generation time plus HTTP, not the console's.
 * ``added_ms`` = the difference: jitter-buffer prebuffering, waiting for the device's next block,
-  thread handoffs. Target: p95 <= 50 ms.
+  thread handoffs. Target: p95 <= 70 ms. The bound: a reply's first chunk alone cannot show how
+  fast the stream is, so the adaptive jitter buffer holds it for its starting playout delay
+  (``audio.prebuffer_ms`` 40), unless the next chunk arrives first and shows the stream ahead of
+  real time (the local server sends 200 ms every 50 ms); then up to one 20 ms device block, and
+  the thread hand-offs. Holding that delay is what keeps a real-time stream with 40 ms of jitter
+  from running dry (benchmarks/talk_playback_latency.py).
 
 Also checked per run: playback began before the stream ended (``started_before_stream_end``),
 which is the point of streaming. The server's realtime factor is the ``--local`` default (4),
@@ -46,7 +51,7 @@ from realtime_console.server.options import ServerOptions
 
 RUNS = 30
 TEXT = "Is a golden retriever a good family dog?"
-TARGET_ADDED_MS = 50.0
+TARGET_ADDED_MS = 70.0
 KEY = "benchmark-key-0123456789"
 
 

@@ -191,23 +191,20 @@ def measure(args: list[str]) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=60.0)
-    parser.add_argument("--keep", type=Path, help="write the log and WAV here and keep them")
-    options = parser.parse_args()
+def run(minutes: float = 60.0, keep: Path | None = None) -> dict[str, Any]:
+    """Generate the log, time ``--summary`` and ``--wav`` on it; the figures as a dict."""
     with tempfile.TemporaryDirectory() as tmp:
-        where = options.keep or Path(tmp)
+        where = keep or Path(tmp)
         where.mkdir(parents=True, exist_ok=True)
         log = where / "hour.jsonl"
         started = time.perf_counter()
-        generated = generate(log, options.minutes)
+        generated = generate(log, minutes)
         generated["seconds"] = round(time.perf_counter() - started, 1)
         summary = measure(["replay", str(log), "--summary", "--speed", "max"])
         wav_path = where / "hour.wav"
         wav = measure(["replay", str(log), "--wav", str(wav_path), "--no-audio"])
         wav["wav_bytes"] = wav_path.stat().st_size if wav_path.exists() else 0
-        result = {
+        return {
             "benchmark": "replay_hour",
             "log": generated,
             "summary": {**summary, "target_seconds": 10, "target_peak_rss_mb": 150},
@@ -215,7 +212,14 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "load_avg": [round(x, 2) for x in os.getloadavg()],
         }
-        print(json.dumps(result, indent=2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--keep", type=Path, help="write the log and WAV here and keep them")
+    options = parser.parse_args()
+    print(json.dumps(run(options.minutes, options.keep), indent=2))
 
 
 if __name__ == "__main__":

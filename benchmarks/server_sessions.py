@@ -22,7 +22,8 @@ Reported (one JSON object):
 Target (keeps up): every session's lag stays bounded: ``vad_lag_ms`` p99 < 150 ms with the second
 half's p95 within 50 ms of the first half's; ``delta_lateness_ms`` p95 < 100 ms; no errors;
 server CPU < 100 % (one core of two; the load generator uses the other). RSS flat (< 20 MiB
-growth). Figures move with machine load: measure on an idle machine.
+growth from 3 s in, once every session is up, to the end). Figures move with machine load:
+measure on an idle machine.
 
 ``python -m benchmarks.server_sessions [--sessions 20] [--seconds 20] [--voice-engine auto]``
 """
@@ -253,6 +254,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "server_cpu_percent": round(cpu, 1),
         "server_rss_mib": {
             "start": round(rss[0], 1),
+            # 3 s in: every session connected and its first turn answered (lazy imports done).
+            "after_warmup": round(rss[min(3, len(rss) - 1)], 1),
             "end": round(rss[-1], 1),
             "max": round(max(rss), 1),
         },

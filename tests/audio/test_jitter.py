@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+import statistics
 import threading
 
 import numpy as np
@@ -8,23 +10,30 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from realtime_console.audio.jitter import JitterBuffer
+from realtime_console.audio.speaker import Speaker
 from realtime_console.protocol.pcm import ms_to_samples
 
-from .helpers import const_pcm, counting_pcm, samples
+from .helpers import const_pcm, counting_pcm, samples, speaker_rig
 
 BLOCK = 480  # 20 ms at 24 kHz
 
 
-def test_prebuffer_delays_start_until_enough_is_queued() -> None:
-    jb = JitterBuffer(prebuffer_ms=120)
-    jb.push(const_pcm(1000, 100), "r1", "i1")
-    for _ in range(3):
-        assert not samples(jb.read(BLOCK)).any()
+def test_playback_starts_one_target_after_the_first_chunk_arrives() -> None:
+    jb = JitterBuffer(prebuffer_ms=40)  # the starting playout delay: two 20 ms blocks
+    jb.push(const_pcm(1000, 100), "r1", "i1")  # one large chunk: more than 40 ms queued
+    for _ in range(2):
+        assert not samples(jb.read(BLOCK)).any()  # held for 40 ms of the device clock
     assert not jb.is_playing
-    jb.push(const_pcm(1000, 20), "r1", "i1")  # now 120 ms queued
     assert (samples(jb.read(BLOCK)) == 1000).all()
     assert jb.played_samples("i1") == BLOCK
-    assert jb.stats.underruns == 0  # waiting for the prebuffer is not an underrun
+    assert jb.stats.underruns == 0  # waiting for the playout delay is not an underrun
+
+
+def test_a_reply_already_ahead_of_real_time_starts_at_once() -> None:
+    jb = JitterBuffer(prebuffer_ms=40)
+    for _ in range(5):  # 500 ms arrived in no time: the head is far ahead of its schedule
+        jb.push(const_pcm(1000, 100), "r1", "i1")
+    assert (samples(jb.read(BLOCK)) == 1000).all()
 
 
 def test_end_response_plays_a_short_response_without_waiting_for_the_prebuffer() -> None:
@@ -44,19 +53,85 @@ def test_flush_starts_playback_below_the_prebuffer() -> None:
     assert (samples(jb.read(BLOCK)) == 7).all()
 
 
-def test_underrun_mid_response_plays_silence_is_counted_and_prebuffers_again() -> None:
-    jb = JitterBuffer(prebuffer_ms=40)
+def test_underrun_plays_silence_grows_the_target_and_restarts_after_it() -> None:
+    jb = JitterBuffer(prebuffer_ms=0)
     jb.push(const_pcm(5, 50), "r1", "i1")  # 1200 samples
     out = samples(jb.read(BLOCK * 3))  # wants 1440
     assert (out[:1200] == 5).all() and not out[1200:].any()
     stats = jb.stats
     assert stats.underruns == 1 and stats.underrun_samples == 240
-    jb.push(const_pcm(6, 20), "r1", "i1")  # below the 40 ms prebuffer: keep waiting
-    assert not samples(jb.read(BLOCK)).any()
-    assert jb.stats.underrun_samples == 240 + BLOCK  # still starved: the gap keeps counting
-    jb.push(const_pcm(6, 20), "r1", "i1")
+    assert stats.target_samples == BLOCK * 3  # grown by the read that ran dry
+    jb.push(const_pcm(6, 100), "r1", "i1")  # arrives now: the restart waits the new target
+    for _ in range(3):
+        assert not samples(jb.read(BLOCK)).any()
+    assert jb.stats.underrun_samples == 240 + 3 * BLOCK  # still starved: the gap keeps counting
     assert (samples(jb.read(BLOCK)) == 6).all()
     assert jb.stats.underruns == 1
+
+
+def test_lateness_that_predicts_an_underrun_grows_the_target_before_one_happens() -> None:
+    jb = JitterBuffer(prebuffer_ms=0)
+    jb.push(const_pcm(1, 200), "r1", "i1")
+    jb.read(BLOCK * 3)  # 60 ms played
+    jb.push(const_pcm(1, 100), "r1", "i1")  # early: 140 ms ahead of its real-time schedule
+    assert jb.stats.target_samples == 0
+    jb.read(BLOCK * 10)  # 200 ms later: 260 of 300 ms played
+    jb.push(const_pcm(1, 100), "r1", "i1")  # due at 300 ms, came at 260: but 100 ms later
+    stats = jb.stats  # than the fastest schedule the reply kept (its second chunk's)
+    assert stats.underruns == 0 and stats.target_ms == 100.0
+
+
+def test_target_never_exceeds_its_cap() -> None:
+    jb = JitterBuffer(prebuffer_ms=20, max_prebuffer_ms=60)
+    jb.push(const_pcm(1, 20), "r1", "i1")
+    jb.read(BLOCK * 30)  # 600 ms with nothing new: many underruns
+    jb.push(const_pcm(1, 20), "r1", "i1")  # 580 ms late
+    assert jb.stats.target_ms == 60.0
+    with pytest.raises(ValueError, match="max_prebuffer_ms"):
+        JitterBuffer(prebuffer_ms=100, max_prebuffer_ms=50)
+
+
+def test_target_shrinks_slowly_after_clean_replies_but_not_below_recent_lateness() -> None:
+    def reply(jb: JitterBuffer, rid: str, late_ms: int) -> None:
+        jb.push(const_pcm(1, 100), rid, rid)
+        jb.push(const_pcm(1, 100), rid, rid)  # 100 ms ahead of real time: starts at once
+        jb.read(ms_to_samples(100 + late_ms))  # the next chunk is due 100 ms from now on the
+        jb.push(const_pcm(1, 20), rid, rid)  # reply's fastest schedule: it is late_ms late
+        jb.end_response(rid)
+        jb.read(ms_to_samples(400))  # plays out
+
+    jb = JitterBuffer(prebuffer_ms=100)
+    reply(jb, "r0", 0)
+    assert jb.stats.target_ms == 90.0  # a clean reply: 10 % less
+    for n in range(1, 40):
+        reply(jb, f"r{n}", 0)
+    assert jb.stats.target_ms < 5 and jb.stats.underruns == 0
+    reply(jb, "late", 60)  # 60 ms late but played (100 ms of headroom was queued)
+    assert jb.stats.target_ms == 60.0 and jb.stats.arrival_jitter_ms == 60.0
+    for n in range(7):  # the peak of the last 8 replies bounds the shrink
+        reply(jb, f"s{n}", 0)
+        assert jb.stats.target_ms == 60.0
+    reply(jb, "s7", 0)  # the late reply has left the window
+    assert jb.stats.target_ms == 54.0
+
+
+def test_an_underrun_cuts_at_the_quietest_point_and_loses_no_sample() -> None:
+    t = np.arange(2400)
+    wave = (8000 * np.sin(2 * np.pi * 220 * t / 24_000)).astype("<i2")
+    wave[wave == 0] = 1  # only the cut's own silence is zero
+    jb = JitterBuffer(prebuffer_ms=0)
+    jb.push(wave[:1300].tobytes(), "r1", "i1")  # runs dry inside the third block
+    first = samples(jb.read(BLOCK * 3))
+    played = np.count_nonzero(first)
+    assert 1300 - 240 <= played < 1300  # stopped before the last queued sample...
+    tail = np.abs(wave[1300 - 240 : 1300].astype(int))
+    assert abs(int(wave[played - 1])) == tail.min()  # ...right after the quietest of the tail
+    assert jb.stats.underruns == 1 and jb.buffered_samples == 1300 - played
+    jb.push(wave[1300:].tobytes(), "r1", "i1")
+    jb.end_response("r1")
+    rest = samples(jb.read(2400))
+    heard = np.concatenate([first[first != 0], rest[rest != 0]])
+    assert heard.tobytes() == wave.tobytes()  # the gap moved, nothing was skipped
 
 
 def test_running_dry_after_the_response_ended_is_not_an_underrun() -> None:
@@ -322,3 +397,51 @@ def test_overflow_is_counted_per_response_until_taken() -> None:
     assert jb.take_all_overflows() == {"r2": ms_to_samples(20)}
     assert jb.take_all_overflows() == {}
     assert jb.stats.overflow_samples == ms_to_samples(60)  # the total is never forgotten
+
+
+def _jittery_replies(
+    jitter_ms: float, replies: int, seed: int
+) -> tuple[list[bool], list[float], Speaker]:
+    """Replies of 30 x 100 ms deltas streamed at real time with uniform network jitter, through a
+    speaker on the clock-driven fake stream; (ran dry per reply, start delay ms, the speaker)."""
+    rng = random.Random(seed)
+    rig = speaker_rig(block_ms=20, prebuffer_ms=40, max_prebuffer_ms=500)
+    chunk = const_pcm(1000, 100)
+    dry: list[bool] = []
+    delays: list[float] = []
+    for n in range(replies):
+        phase, last, arrivals = rng.uniform(0, 20), 0.0, []
+        for i in range(30):
+            last = max(last, phase + i * 100 + rng.uniform(0, jitter_ms))  # in order, as TCP
+            arrivals.append(last)
+        before, pushed, block, started = rig.speaker.stats.underruns, 0, 0, None
+        while pushed < 30 or rig.speaker.is_playing:
+            while pushed < 30 and arrivals[pushed] <= block * 20:
+                rig.speaker.enqueue(chunk, f"r{n}", f"a{n}")
+                pushed += 1
+            if pushed == 30:
+                rig.speaker.end_response(f"r{n}")
+            rig.stream.advance(1)
+            if started is None and rig.speaker.played_ms(f"a{n}") > 0:
+                started = block * 20 - arrivals[0]
+            block += 1
+        rig.stream.advance(25)  # half a second of quiet between replies
+        dry.append(rig.speaker.stats.underruns > before)
+        assert started is not None
+        delays.append(started)
+    return dry, delays, rig.speaker
+
+
+def test_a_real_time_stream_with_40_ms_of_jitter_never_runs_dry() -> None:
+    dry, delays, speaker = _jittery_replies(40.0, replies=20, seed=5)
+    assert not any(dry)  # a fixed 40 ms prebuffer ran dry in 142 of 200 such replies
+    assert statistics.median(delays) <= 60
+    assert speaker.stats.target_ms == 40.0  # learned: exactly what the jitter needs
+
+
+def test_worse_jitter_grows_the_target_after_which_replies_play_clean() -> None:
+    dry, delays, speaker = _jittery_replies(80.0, replies=12, seed=4)
+    assert dry[0]  # the first reply started 40 ms late, too early for 80 ms of jitter...
+    assert 80 <= speaker.stats.target_ms <= 100
+    assert not any(dry[1:])  # ...and the buffer learned from it: every later reply is clean
+    assert statistics.median(delays[2:]) >= 60  # the wait is what 80 ms of jitter costs
