@@ -20,17 +20,22 @@ if TYPE_CHECKING:
 ORDER = 30
 
 EPILOG = """\
-window:  --from/--until take seconds since the session start (12.5 or 12.5s) or an event
-         index (#120, as --types lines show it). --to takes the same, or else a PROFILE name
-         (or a .toml file) to re-send to; --send-to PROFILE is --to without the guessing.
-speed:   1 when just replaying; max (the log is read at full speed) when --types, --summary,
-         --json, --wav or --timeline is asked for, unless --speed is given. Audio is played at
-         --speed 1 only. A recorded pause longer than 5 s is shortened to 5 s (at --speed N:
-         5/N s), and said so once.
-outputs: --wav and --timeline (png, svg or pdf) must not be LOG itself, nor --log-events.
-re-send: --to PROFILE | --send-to PROFILE | --local sends the recorded client events to a live
-         server with their original timing, records a new log (--log-events FILE, else
-         LOG-resent-<time>.jsonl next to LOG) and prints its summary against the original's.
+window:  --from/--until take seconds since the session start (12.5 or 12.5s) or
+         an event index (#120, as --types lines show it). --to takes the same,
+         or else a PROFILE name (or a .toml file) to re-send to; --send-to
+         PROFILE is --to without the guessing.
+speed:   1 when just replaying; max (the log is read at full speed) when
+         --types, --summary, --json, --wav or --timeline is asked for, unless
+         --speed is given. Audio plays at --speed 1 only (a transcript at
+         --speed N says so once). A recorded pause longer than 5 s is shortened
+         to 5 s (at --speed N: 5/N s), and said so once.
+outputs: --wav and --timeline (png, svg or pdf) must not be LOG itself, nor
+         --log-events.
+re-send: --to PROFILE | --send-to PROFILE | --local (before or after `replay`)
+         sends the recorded client events to a live server with their original
+         timing, records a new log (--log-events FILE, else
+         LOG-resent-<time>.jsonl next to LOG) and prints its summary against the
+         original's.
 """
 
 
@@ -38,8 +43,11 @@ def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "replay",
         help="replay, summarize or re-send a recorded event log",
-        description="Feed a recorded event log (--log-events) through the console again: the "
-        "transcript renders and the audio plays as in the live session.",
+        # RawDescriptionHelpFormatter keeps the epilog's layout, so the description is wrapped
+        # here, within 80 columns.
+        description="Feed a recorded event log (--log-events) through the console again: the\n"
+        "transcript renders and the audio plays as in the live session; or summarize it,\n"
+        "write what was heard, draw it, or re-send it to a live server.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -91,11 +99,15 @@ def _bound(flag: str, text: str | None) -> Bound | None:
 
 
 def _split_to(args: argparse.Namespace) -> tuple[Bound | None, str | None]:
-    """``--to``: a time or index is the window end, anything else a re-send profile."""
+    """``--to``: a time or index is the window end, anything else a re-send profile (checked
+    here, so a typo is reported against the flag that was typed)."""
+    from realtime_console.replay.resend_command import check_target
     from realtime_console.replay.window import parse_bound
 
     end = _bound("--until", args.until)
     target = args.send_to
+    if target is not None:
+        check_target(target, "--send-to")
     if args.to is not None:
         as_bound = parse_bound(args.to)
         if as_bound is not None:
@@ -106,6 +118,7 @@ def _split_to(args: argparse.Namespace) -> tuple[Bound | None, str | None]:
             raise ConfigError("--to PROFILE and --send-to both name a target: give one")
         else:
             target = args.to
+            check_target(target, "--to")
     if target is not None and args.resend_local:
         raise ConfigError("--local and --to/--send-to PROFILE both name a target: give one")
     return end, target
@@ -115,6 +128,9 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
     from realtime_console.eventlog import probe_log
     from realtime_console.replay.window import Window
 
+    # `--local replay LOG` and `replay LOG --local` mean the same: a replay itself connects to
+    # nothing, so the global flag can only have meant "re-send to the built-in server".
+    args.resend_local = args.resend_local or bool(getattr(args, "local", False))
     end, target = _split_to(args)
     window = Window(_bound("--from", args.start), end)
     if not args.log.is_file():
@@ -142,7 +158,7 @@ def _run_replay(args: argparse.Namespace, settings: Settings, window: Any) -> in
 
     from realtime_console.replay.pacing import parse_speed
     from realtime_console.replay.run import ReplayOptions, run_replay
-    from realtime_console.ui.plain import PlainView
+    from realtime_console.ui.plain_talk import PlainTalkView
 
     if args.json and args.types:
         raise ConfigError("--json and --types both write to stdout: give one")
@@ -166,7 +182,9 @@ def _run_replay(args: argparse.Namespace, settings: Settings, window: Any) -> in
         wav=args.wav,
         timeline=args.timeline,
     )
-    view = PlainView()
+    # The talk renderer: a barge-in (a truncate or a `barge_in` note) shows as live showed it,
+    # the reply cut where the listener stopped hearing it. Nothing is held: no state changes.
+    view = PlainTalkView(transcripts=False)
     wants_audio = not args.no_audio and not args.json
 
     async def main() -> int:
@@ -175,8 +193,10 @@ def _run_replay(args: argparse.Namespace, settings: Settings, window: Any) -> in
             from realtime_console.audio.playback import open_playback
 
             playback = open_playback(settings.audio, view.notice)
-        elif wants_audio and args.speed is not None:
-            view.notice("audio is played at --speed 1 only")
+        elif wants_audio and options.transcript and speed is not None and not full_speed:
+            # Only where sound was to be expected: a transcript paced at N times. At max, or
+            # when the command reads the log for lines, figures or files, nobody expects it.
+            view.notice(f"no audio at --speed {args.speed}: audio plays at --speed 1 only")
         try:
             result = await run_replay(args.log, options, view=view, playback=playback)
         finally:
@@ -195,6 +215,8 @@ def _run_replay(args: argparse.Namespace, settings: Settings, window: Any) -> in
 
 def _after_replay(args: argparse.Namespace, result: ReplayResult, view: PlainView) -> None:
     """What the replay has to say about the log and the outputs, once, at the end."""
+    from realtime_console.protocol import pcm
+
     lines = [result.report.warning(args.log)]
     if result.report.events == 0:
         view.notice(f"{args.log} holds no events")
@@ -204,11 +226,15 @@ def _after_replay(args: argparse.Namespace, result: ReplayResult, view: PlainVie
     else:
         # The WAV decodes every payload the player does, and the microphone's too: its count.
         lines.append(wav.bad_audio.warning(f"--wav {args.wav}"))
+        seconds = wav.frames / pcm.SAMPLE_RATE
+        view.notice(f"wrote {args.wav} ({seconds:.1f} s, stereo: left microphone, right assistant)")
         if wav.missing_audio_bytes:
             view.notice(f"{args.wav}: the log has no audio payloads (--log-audio none): silence")
         skipped = wav.skipped_replies_notice(args.wav)
         if skipped is not None:
             view.notice(skipped)
+    if args.timeline is not None:
+        view.notice(f"wrote {args.timeline}")
     for line in lines:
         if line is not None:
             print(line, file=sys.stderr)

@@ -20,11 +20,24 @@ if TYPE_CHECKING:
 ORDER = 50
 
 
+class _WholeTokens(argparse.HelpFormatter):
+    """Help wrapped between words only: a fault spec (``drop_connections=1``) or a
+    ``wall-clock`` is never split across lines, however narrow the terminal."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        import textwrap
+
+        words = " ".join(text.split())
+        return textwrap.wrap(words, width, break_long_words=False, break_on_hyphens=False)
+
+
 def register(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser(
         "serve",
         help="run the local Realtime server in the foreground",
-        description="A local Realtime-protocol server for offline use, tests and demos.",
+        description="A local Realtime-protocol server for offline use, tests and demos. It "
+        "prints one line per client connecting and disconnecting.",
+        formatter_class=_WholeTokens,
     )
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="TCP port (default 8765, 0 = any)")
@@ -38,11 +51,13 @@ def register(commands: Any) -> None:
         metavar="SPEC",
         default="",
         help="inject faults: comma-separated NAME=VALUE. Network: drop_after=N, drop_at=TYPE, "
-        "stall_after=N, drop_connections=N (only the first N connections), refuse=N, "
+        "stall_after=N, drop_connections=N, refuse=N, "
         "delay_ms=MS, jitter_ms=MS, seed=N. Frames: malformed_at=N, unknown_at=N, error_at=N. "
         "Protocol: no_done=N, ignore_create=N, no_session_created=1, no_session_updated=1, "
         "reject_update=1, transcription_failed=N. Chat completions: http_status=CODE, "
         "http_errors=N, http_retry_after_s=S, http_stall_after_chunks=N. "
+        "Faults hit every connection unless drop_connections=N limits them to the first N, "
+        "so a client's reconnect recovers. "
         "Example: drop_after=40,drop_connections=1,delay_ms=50",
     )
     parser.add_argument(
@@ -143,8 +158,11 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
             flush=True,
         )
 
+    def announce(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
     try:
-        asyncio.run(serve_forever(options, ready=ready))
+        asyncio.run(serve_forever(options, ready=ready, announce=announce))
     except (OSError, ListenError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else str(exc).rpartition(": ")[2]
         raise ConfigError(

@@ -69,11 +69,11 @@ def _audio(event: Mapping[str, Any]) -> str:
 
 
 def _text_delta(event: Mapping[str, Any]) -> str:
-    return f"{_ids(event)} {_clip(str(event.get('delta', '')))!r}"
+    return f"{_ids(event)} {_clip(str(event.get('delta', '')))!r}".strip()
 
 
 def _transcript(event: Mapping[str, Any]) -> str:
-    return f"{_ids(event)} {_clip(str(event.get('transcript', '')))!r}"
+    return f"{_ids(event)} {_clip(str(event.get('transcript', '')))!r}".strip()
 
 
 def _response(event: Mapping[str, Any]) -> str:
@@ -128,16 +128,42 @@ def _call_arguments_done(event: Mapping[str, Any]) -> str:
 def _tool_call_meta(event: Mapping[str, Any]) -> str:
     duration = event.get("duration_ms")
     took = f" in {_ms(duration)} ms" if duration is not None else ""
+    name = str(event.get("name", "?"))
+    if "server_label" in event:  # an MCP server's tool
+        name = f"{event['server_label']}.{name}"
     return (
-        f"{event.get('call_id', '?')} {event.get('name', '?')} {event.get('status', '?')}{took} "
+        f"{event.get('call_id', '?')} {name} {event.get('status', '?')}{took} "
         f"→ {_clip(str(event.get('output', '')))!r}"
     )
+
+
+def _mcp_item(item: Mapping[str, Any]) -> str:
+    """An MCP item (the service calls remote MCP servers itself; docs/tools.md)."""
+    kind = item.get("type")
+    if kind == "mcp_list_tools":
+        tools = item.get("tools")
+        count = f": {len(tools)} tools" if isinstance(tools, list) else ""
+        return f"{item.get('server_label', '?')}{count}"
+    if kind == "mcp_approval_response":
+        return f"{item.get('approval_request_id', '?')} approve={item.get('approve')}"
+    call = f"{item.get('server_label', '?')}.{_call({**item, 'call_id': ''}).strip()}"
+    error = item.get("error")
+    if error:
+        message = error.get("message") if isinstance(error, Mapping) else error
+        return f"{call} failed: {_clip(str(message))!r}"
+    output = item.get("output")
+    return f"{call} → {_clip(str(output))!r}" if isinstance(output, str) else call
+
+
+_MCP_ITEMS = ("mcp_list_tools", "mcp_call", "mcp_approval_request", "mcp_approval_response")
 
 
 def _item(event: Mapping[str, Any]) -> str:
     item = event.get("item")
     item = item if isinstance(item, Mapping) else {}
     kind = item.get("type")
+    if kind in _MCP_ITEMS:
+        return f"{item.get('id', '')} {kind} {_mcp_item(item)}".strip()
     if kind == "function_call":
         return f"{item.get('id', '')} function_call {_call(item)}".strip()
     if kind == "function_call_output":
@@ -150,6 +176,36 @@ def _item(event: Mapping[str, Any]) -> str:
 
 def _output_item(event: Mapping[str, Any]) -> str:
     return f"{_ids(event)} {_item(event)}".strip()
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _session(event: Mapping[str, Any]) -> str:
+    """What a session is set to: its id, who ends a turn, the voice, transcription."""
+    session = _mapping(event.get("session"))
+    audio = _mapping(session.get("audio"))
+    heard, spoken = _mapping(audio.get("input")), _mapping(audio.get("output"))
+    turns = _mapping(heard.get("turn_detection")).get("type") or "push-to-talk"
+    parts = [str(session["id"])] if isinstance(session.get("id"), str) else []
+    if session:
+        parts.append(str(turns))
+    if spoken.get("voice"):
+        parts.append(f"voice {spoken['voice']}")
+    if heard.get("transcription"):
+        parts.append("transcription on")
+    return ", ".join(parts)
+
+
+def _rate_limits(event: Mapping[str, Any]) -> str:
+    limits = event.get("rate_limits")
+    shown = [
+        f"{limit.get('name', '?')} {limit.get('remaining', '?')}/{limit.get('limit', '?')} left"
+        for limit in (limits if isinstance(limits, list) else [])
+        if isinstance(limit, Mapping)
+    ]
+    return ", ".join(shown)
 
 
 def _meta(event: Mapping[str, Any]) -> str:
@@ -232,6 +288,11 @@ _SUMMARIES: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "response.output_item.done": _output_item,
     "response.function_call_arguments.delta": _text_delta,
     "response.function_call_arguments.done": _call_arguments_done,
+    "session.update": _session,
+    "session.created": _session,
+    "session.updated": _session,
+    "rate_limits.updated": _rate_limits,
+    "input_audio_buffer.committed": _ids,
     shapes.REQUEST: _http_request,
     shapes.RESPONSE: _http_response,
     shapes.CHUNK: _http_chunk,
@@ -243,12 +304,18 @@ _META_SUMMARIES: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
 }
 
 
-def summarize(record: LogRecord) -> str:
-    event = record.event
-    if record.dir == "meta":
+def summarize_event(direction: str, event: Mapping[str, Any]) -> str:
+    """One event's summary: the ids and sizes that matter, text clipped, never audio. The one
+    summariser of the console: ``replay --types`` lines, the live event pane of ``talk`` and
+    its demo all show events through it."""
+    if direction == "meta":
         return _META_SUMMARIES.get(str(event.get("type", "")), _meta)(event)
     describe = _SUMMARIES.get(str(event.get("type", "")), _ids)
     return describe(event)
+
+
+def summarize(record: LogRecord) -> str:
+    return summarize_event(record.dir, record.event)
 
 
 def format_line(record: LogRecord) -> str:

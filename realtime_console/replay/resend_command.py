@@ -31,13 +31,36 @@ def target_settings(
     if target is None:
         connection = dataclasses.replace(settings.connection, provider="local")
         return dataclasses.replace(settings, connection=connection)
-    is_file = target.endswith(".toml") or os.sep in target or "/" in target
+    is_file = names_a_file(target)
     return load_settings(
         profile=None if is_file else target,
         config_file=target if is_file else None,
         env=os.environ,
         overrides={"log.events": log_events, "log.audio": log_audio},
     )
+
+
+def names_a_file(target: str) -> bool:
+    """A re-send target is a settings file (``mine.toml``, ``dir/x``) or else a profile name."""
+    return target.endswith(".toml") or os.sep in target or "/" in target
+
+
+def check_target(target: str, flag: str) -> None:
+    """Before anything is read or sent: the target exists. The message names the flag the user
+    typed (``--to`` also takes times and indexes, so it says what else it could have been)."""
+    from realtime_console.config.files import find_profile
+
+    if names_a_file(target):
+        if not Path(target).is_file():
+            raise ConfigError(f"{flag} {target}: no such settings file")
+        return
+    try:
+        find_profile(target, source=flag)
+    except ConfigError as exc:
+        if flag != "--to":
+            raise
+        also = "not a time (12.5 or 12.5s), an index (#120) nor a profile"
+        raise ConfigError(str(exc).replace("no such profile", also, 1)) from None
 
 
 def default_new_log(original: Path, now: _dt.datetime | None = None) -> Path:
@@ -91,18 +114,21 @@ def run_resend(
     # With --json, stdout is the JSON document only; the console's notices stay on stderr.
     view: ConsoleView = SilentView(plain.notice) if args.json else plain
 
-    result = asyncio.run(
-        resend(
-            args.log,
-            settings=live,
-            new_log=new_log,
-            session=session if session is not None else recorded_session(args.log),
-            window=window,
-            view=view,
-            env=os.environ,
-            redactor=redactor,
+    try:
+        result = asyncio.run(
+            resend(
+                args.log,
+                settings=live,
+                new_log=new_log,
+                session=session if session is not None else recorded_session(args.log),
+                window=window,
+                view=view,
+                env=os.environ,
+                redactor=redactor,
+            )
         )
-    )
+    finally:
+        plain.finish()  # a reply cut by the end (or by a failure): its line is ended
     view.notice(f"re-sent {result.sent} client events; new log {new_log}")
     original = SummaryBuilder()
     for record in read_log(args.log, ReadReport()):

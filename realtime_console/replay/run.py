@@ -62,6 +62,14 @@ def _origin(path: str | os.PathLike[str], window: Window) -> float:
     return 0.0
 
 
+def _end_open_line(view: ConsoleView) -> None:
+    """A log that ends mid-reply (a killed session, a ``--until`` inside a turn) leaves that
+    line open: end it, so the notices after it and the shell's prompt start lines of their own."""
+    finish = getattr(view, "finish", None)
+    if callable(finish):
+        finish()
+
+
 async def run_replay(
     path: str | os.PathLike[str],
     options: ReplayOptions,
@@ -80,8 +88,13 @@ async def run_replay(
 
     shown_view: ConsoleView = view if options.transcript else SilentView(say)
     type_filter = TypeFilter(options.types) if options.types else None
+    marks = {}
+    if options.transcript:  # only a transcript shows cuts: no extra pass for lines or figures
+        from realtime_console.replay.player import CUT_NEEDLES, collect_cut_marks
+
+        marks = collect_cut_marks(scan_log(path, CUT_NEEDLES))
     player = ReplayPlayer(
-        shown_view, playback=playback, type_filter=type_filter, write_line=write_line
+        shown_view, playback=playback, type_filter=type_filter, write_line=write_line, cuts=marks
     )
     builder = SummaryBuilder()
     observers: list[Observer] = [builder]
@@ -122,6 +135,7 @@ async def run_replay(
         if playback is not None:
             await playback.drain()
     finally:
+        _end_open_line(shown_view)
         if renderer is not None:
             wav_stats = renderer.close()
     summary = builder.summary()

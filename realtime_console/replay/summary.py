@@ -20,7 +20,7 @@ from realtime_console.eventlog import LogRecord, audio_byte_count, finite_number
 from realtime_console.protocol import pcm, rate_limits
 from realtime_console.replay.completions_summary import CompletionsBuilder, CompletionsSummary
 from realtime_console.replay.stats import finite, ms_between, percentile, seconds_total
-from realtime_console.replay.tool_calls import ToolCall, ToolCallTracker
+from realtime_console.replay.tool_calls import ToolCall, ToolCallTracker, mcp_call_fields
 
 
 @dataclass
@@ -393,6 +393,8 @@ class SummaryBuilder:
         item = event.get("item")
         if isinstance(item, Mapping) and item.get("type") == "function_call":
             self._call_requested(item, _str_or_none(event.get("response_id")), t)
+        elif isinstance(item, Mapping) and (mcp := mcp_call_fields(item)) is not None:
+            self._call_requested(mcp, _str_or_none(event.get("response_id")), t)
 
     def _tool_ran(self, event: Mapping[str, Any], t: float | None) -> None:
         self._tools.ran(event)

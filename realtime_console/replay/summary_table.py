@@ -32,7 +32,9 @@ _COLUMNS: Sequence[Column] = (
     ("1st audio ms", 12, lambda t: _num(t.first_audio_ms)),
     ("done ms", 8, lambda t: _num(t.response_done_ms)),
     ("audio s", 7, lambda t: _num(t.audio_generated_s, 2)),
-    ("heard s", 7, lambda t: _num(t.audio_heard_s, 2)),
+    # Audio up to a barge-in's cut (all of it when not cut): the log cannot tell whether it
+    # was played (chat --no-playback), so the column is not called "heard".
+    ("uncut s", 7, lambda t: _num(t.audio_heard_s, 2)),
     ("cut ms", 6, lambda t: _num(t.truncated_at_ms)),
     ("tokens in/out", 13, lambda t: f"{_num(t.input_tokens)}/{_num(t.output_tokens)}"),
     ("tools", 5, lambda t: str(len(t.tool_calls)) if t.tool_calls else "-"),
@@ -111,7 +113,7 @@ def _totals(totals: Totals) -> str:
         f"total: {totals.turns} turns in {_num(totals.duration_s, 1)} s ({totals.events} events); "
         f"user speech {_num(totals.user_speech_s, 2)} s; "
         f"audio {_num(totals.audio_generated_s, 2)} s generated, "
-        f"{_num(totals.audio_heard_s, 2)} s heard, {totals.truncated_turns} cut; "
+        f"{_num(totals.audio_heard_s, 2)} s uncut, {totals.truncated_turns} cut; "
         f"tokens {totals.input_tokens} in / {totals.output_tokens} out "
         f"({totals.total_tokens} total); {totals.errors} errors; "
         f"{totals.reconnects} reconnects; {totals.underruns} underruns; {latency}"

@@ -189,6 +189,7 @@ def render_timeline(
     lanes.set_yticks(range(len(rows)), rows)
     lanes.set_ylim(len(rows) - 0.5, -0.5)
     lanes.set_title(title)
+    _lanes_legend(lanes)
     _latency_plot(latency, turns)
     latency.set_xlabel("seconds since session start")
     fig.tight_layout()
@@ -198,6 +199,30 @@ def render_timeline(
         raise ConfigError(f"--timeline {path}: {exc.strerror or exc}") from None
     finally:
         plt.close(fig)
+
+
+LANES_LEGEND = (
+    ("user speech (VAD)", "bar", "tab:blue"),
+    ("typed input", "v", "tab:blue"),
+    ("assistant audio as played (items alternate)", "bar", "tab:orange"),
+    ("event (client / server / meta lane)", "|", "tab:gray"),
+    ("error", "|", "tab:red"),
+)
+
+
+def _lanes_legend(axes: Any) -> None:
+    """What each mark of the lanes means: a timeline read without the docs at hand."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(color=color, label=label)
+        if mark == "bar"
+        else Line2D([], [], color=color, marker=mark, linestyle="None", label=label)
+        for label, mark, color in LANES_LEGEND
+    ]
+    # Beside the lanes, not over them: the marks are the data.
+    axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize="small")
 
 
 def _latency_plot(axes: Any, turns: list[Turn]) -> None:

@@ -8,6 +8,10 @@ cut short, a hand-written one):
 * the client's ``conversation.item.create`` of a ``function_call_output``: the answer sent back;
 * the console's ``tool_call`` meta line: how the handler ran (status, ``duration_ms``).
 
+A remote MCP server's tool (the service calls it) is one call too: its ``mcp_approval_request``
+and the ``mcp_call`` made once approved share the request's id (``mcp_call_fields``); the
+console's ``tool_call`` meta line, with ``server_label``, says how it went.
+
 ``latency_ms`` is what the conversation waited: from the request to the answer being sent. It
 includes the handler's own ``duration_ms`` plus whatever the console added (an ``ask`` prompt,
 the end of the response that carried the call). A call whose answer never went out keeps
@@ -101,3 +105,18 @@ class ToolCallTracker:
             call.status = status[:20]
         call.duration_ms = finite_number(event.get("duration_ms"))
         return call
+
+
+def mcp_call_fields(item: Mapping[str, Any]) -> dict[str, Any] | None:
+    """An ``mcp_approval_request`` or ``mcp_call`` item as the fields of ``requested``: the
+    call's id is the approval request's (the call made once approved is the same call), its
+    name ``label.tool``. None for any other item."""
+    kind = item.get("type")
+    if kind not in ("mcp_call", "mcp_approval_request"):
+        return None
+    call_id = _text(item.get("approval_request_id")) if kind == "mcp_call" else None
+    return {
+        "call_id": call_id or _text(item.get("id")),
+        "name": f"{_text(item.get('server_label')) or '?'}.{_text(item.get('name')) or '?'}",
+        "arguments": _text(item.get("arguments")),
+    }

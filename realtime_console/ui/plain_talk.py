@@ -1,9 +1,17 @@
 """``talk --plain`` (and ``talk`` with stdout not a terminal): the conversation as lines.
 
-The conversation (``you (heard)>`` / ``assistant>`` lines, and ``[cut …]`` marks after a barge-in)
-goes to stdout like ``chat``; state changes, mute and turn latency go to stderr as ``--`` lines.
-The microphone level is not printed (it changes 10 times a second); the event-log lines are shown
-only with ``events=True``.
+The conversation (``you (heard)>`` / ``assistant>`` lines; a barge-in ends the reply's line with
+``[cut at 4.4 s; heard “…”]``) goes to stdout like ``chat``; state changes, mute and turn latency
+go to stderr as ``--`` lines. The microphone level is not printed (it changes 10 times a
+second); the event-log lines are shown only with ``events=True``.
+
+Those status lines never split a conversation line: while a ``you (heard)>`` or ``assistant>``
+line is open they wait, and come out as soon as it ends (only the latest state: a state already
+left is not worth a line). Errors and connection notices still break in at once.
+
+With push-to-talk, "listening" would be wrong (nothing is heard until the key is pressed): the
+states say what the key does instead (``ready: press space to talk``, ``recording: press space
+to send``).
 
 Lines cannot be edited afterwards, and the service often finishes transcribing the user's speech
 after the reply has begun. So, when input transcription is on, the assistant's text is held
@@ -23,6 +31,13 @@ from realtime_console.ui.plain import PlainView
 from realtime_console.ui.view import TalkState
 
 HOLD_S = 1.5  # longest the assistant's text waits for the user's transcript
+PUSH_TO_TALK_KEY = "space"  # ui.keys: the key that starts and ends a push-to-talk turn
+
+# Push-to-talk: what each state means to the person holding the key.
+_PUSH_TO_TALK_STATES = {
+    TalkState.LISTENING: f"ready: press {PUSH_TO_TALK_KEY} to talk",
+    TalkState.USER_SPEAKING: f"recording: press {PUSH_TO_TALK_KEY} to send",
+}
 
 
 class PlainTalkView(PlainView):
@@ -35,9 +50,13 @@ class PlainTalkView(PlainView):
         transcripts: bool = True,
         hold_s: float = HOLD_S,
         redactor: Redactor | None = None,
+        push_to_talk: bool = False,
     ) -> None:
         super().__init__(out, err, redactor=redactor)
         self._state: TalkState | None = None
+        self._push_to_talk = push_to_talk
+        # Talk status waiting for the open conversation line to end: kind → text (the latest).
+        self._waiting: dict[str, str] = {}
         self._events = events
         self.last_level_dbfs = -120.0
         self._cut: set[str] = set()
@@ -52,7 +71,33 @@ class PlainTalkView(PlainView):
             self._user_pending = True
         if state is not self._state:
             self._state = state
-            self.notice(state.value)
+            said = _PUSH_TO_TALK_STATES.get(state) if self._push_to_talk else None
+            self._talk_status("state", said or state.value)
+
+    def _talk_status(self, kind: str, text: str) -> None:
+        """A status line of the talk loop: now, or once the open line has ended."""
+        self._raise_if_closed()
+        if self._open_response is not None or self._open_user_item is not None:
+            self._waiting.pop(kind, None)
+            self._waiting[kind] = text
+            return
+        self.notice(text)
+
+    def _end_open_line(self) -> None:
+        super()._end_open_line()
+        self._say_waiting()
+
+    def _say_waiting(self) -> None:
+        if self._open_response is not None or self._open_user_item is not None:
+            return
+        waiting, self._waiting = self._waiting, {}
+        for text in waiting.values():
+            self.notice(text)
+
+    def _write(self, text: str) -> None:
+        super()._write(text)
+        if text.endswith("\n") and self._waiting:
+            self._say_waiting()  # a conversation line just ended
 
     def user_transcript(self, item_id: str, text: str, final: bool) -> None:
         super().user_transcript(item_id, text, final)
@@ -106,24 +151,30 @@ class PlainTalkView(PlainView):
         super().assistant_final(response_id, text)
 
     def set_muted(self, muted: bool) -> None:
-        self.notice("microphone muted" if muted else "microphone on")
+        self._talk_status("muted", "microphone muted" if muted else "microphone on")
+
+    def echo_status(self, on: bool, reduction_db: float | None) -> None:
+        pass  # said once as a notice when talk starts; a changing figure is no line of text
 
     def mic_level(self, dbfs: float) -> None:
         self.last_level_dbfs = dbfs
 
     def turn_latency(self, ms: float) -> None:
-        self.notice(f"turn latency {ms:.0f} ms (speech stopped → first audio)")
+        self._talk_status("latency", f"turn latency {ms:.0f} ms (speech stopped → first audio)")
 
     def assistant_cut(self, response_id: str, heard_text: str, heard_ms: int) -> None:
+        """One mark, on the reply's own line when it is still open, else on a line that says
+        whose it is: where the listener stopped hearing and what they heard of it."""
         self._release()
         self._cut.add(response_id)
+        heard = f"heard “{self._whole(heard_text)}”" if heard_text else "heard nothing"
+        mark = f"[cut at {heard_ms / 1000:.1f} s; {heard}]"
         if self._open_response == response_id:
             self._open_response = None
-            self._write(self._stream.flush() + " [cut]\n")
+            self._write(f"{self._stream.flush()} {mark}\n")
         else:
             self._end_open_line()
-        heard = f"“{self._whole(heard_text)}”" if heard_text else "nothing"
-        self._write(f"  [cut after {heard_ms} ms: the listener heard {heard}]\n")
+            self._write(f"assistant (cut)> {mark}\n")
 
     def assistant_done(self, response_id: str, status: str) -> None:
         # A cut response was already ended by ``assistant_cut``; its cancelled status adds nothing.
@@ -132,6 +183,15 @@ class PlainTalkView(PlainView):
             return
         self._release()
         super().assistant_done(response_id, status)
+
+    def finish(self) -> None:
+        """Held reply text is printed before the open line is ended: nothing is lost at the end."""
+        if self._closed is None:
+            try:
+                self._release()
+            except OutputClosed:
+                pass  # stdout is gone: the command's own end reports it
+        super().finish()
 
     def event_line(self, direction: str, event_type: str, summary: str) -> None:
         if self._events:

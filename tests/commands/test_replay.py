@@ -16,7 +16,14 @@ import pytest
 from realtime_console.eventlog import ReadReport, read_log
 from realtime_console.protocol import pcm
 from realtime_console.server.app import LocalServer
-from tests.conftest import SERVER_KEY, Run, assert_no_traceback, azure_env, run_console
+from tests.conftest import (
+    SERVER_KEY,
+    Run,
+    assert_no_traceback,
+    azure_env,
+    clean_env,
+    run_console,
+)
 
 TURNS = "hello there\nwhat time is it\n"
 
@@ -110,8 +117,12 @@ async def test_wav_assistant_channel_equals_audio_received(
 
 async def test_timeline_png(chat: ChatRecording, tmp_path: Path) -> None:
     out = tmp_path / "t.png"
-    run = await replay(str(chat.log), "--timeline", str(out), "--no-audio")
+    run = await replay(str(chat.log), "--timeline", str(out), "--wav", str(tmp_path / "w.wav"))
     assert run.code == 0 and out.read_bytes()[:4] == b"\x89PNG"
+    wrote = [line for line in run.stderr.splitlines() if line.startswith("-- wrote ")]
+    assert wrote[0].startswith(f"-- wrote {tmp_path / 'w.wav'} (")
+    assert wrote[0].endswith(" s, stereo: left microphone, right assistant)")
+    assert wrote[1:] == [f"-- wrote {out}"]
 
 
 async def test_types_lines_in_a_window(chat: ChatRecording) -> None:
@@ -137,7 +148,17 @@ async def test_types_lines_in_a_window(chat: ChatRecording) -> None:
 async def test_speed_factor_replays(chat: ChatRecording) -> None:
     run = await replay(str(chat.log), "--speed", "50")
     assert run.code == 0 and run.stdout == chat.live.stdout
-    assert run.stderr.count("audio is played at --speed 1 only") == 1
+    assert run.stderr.count("no audio at --speed 50: audio plays at --speed 1 only") == 1
+    # Where no sound was expected (max speed, a summary), nothing is said about it.
+    quiet = await replay(str(chat.log), "--summary", "--speed", "max")
+    assert quiet.code == 0 and "audio" not in quiet.stderr
+
+
+async def test_help_fits_a_terminal() -> None:
+    run = await run_console("replay", "--help", env=clean_env({"COLUMNS": "80"}))
+    assert run.code == 0
+    assert max(len(line) for line in run.stdout.splitlines()) <= 80
+    assert "Feed a recorded event log" in run.stdout
 
 
 @pytest.mark.parametrize(
@@ -149,6 +170,9 @@ async def test_speed_factor_replays(chat: ChatRecording) -> None:
         (["--to", "azure", "--send-to", "openai"], "--to PROFILE and --send-to"),
         (["--to", "azure", "--local"], "--local and --to"),
         (["--json", "--types", "*"], "--json and --types"),
+        (["--send-to", "mini"], "--send-to mini: no such profile; looked for configs/mini.toml"),
+        (["--to", "1.0x"], "--to 1.0x: not a time (12.5 or 12.5s), an index (#120) nor a profile"),
+        (["--to", "nowhere/x.toml"], "--to nowhere/x.toml: no such settings file"),
     ],
 )
 async def test_usage_errors_are_one_line(
@@ -194,18 +218,42 @@ async def test_log_cut_at_a_random_byte_replays_with_a_warning(
     assert warnings == [f"warning: {cut}: skipped 1 bad line: line {bad_line} (not valid JSON)"]
 
 
+async def test_a_log_that_ends_mid_reply_leaves_a_whole_last_line(
+    chat: ChatRecording, tmp_path: Path
+) -> None:
+    lines = chat.log.read_bytes().splitlines(keepends=True)
+    deltas = [
+        i for i, line in enumerate(lines) if b'"response.output_audio_transcript.delta"' in line
+    ]
+    cut = tmp_path / "mid-reply.jsonl"
+    cut.write_bytes(b"".join(lines[: deltas[-1]]))  # the last reply, less its last word
+    run = await replay(str(cut), "--no-audio")
+    assert run.code == 0 and run.stderr.endswith("\n")
+    shown = run.stdout.splitlines(keepends=True)
+    assert shown[-1].startswith("assistant> ") and shown[-1].endswith("\n")
+    assert not shown[-1].rstrip().endswith('".')  # the reply really is cut short
+
+
 async def test_resend_to_the_local_server(chat: ChatRecording, tmp_path: Path) -> None:
     new_log = tmp_path / "again.jsonl"
     run = await run_console("--log-events", str(new_log), "replay", str(chat.log), "--local")
     assert_no_traceback(run)
     assert run.code == 0, run.stderr
-    assert 'assistant> You said "hello there".' in run.stdout
+    assert 'assistant> (local server) You said: "hello there".' in run.stdout
     assert "total: 2 turns" in run.stdout and "first_audio_ms_median" in run.stdout
     turns_row = next(line.split() for line in run.stdout.splitlines() if line.startswith("turns "))
     assert turns_row[1:] == ["2", "2", "+0"]
     assert f"new log {new_log}" in run.stderr
     new = [r.event["type"] for r in read_log(new_log) if r.dir == "client"]
     assert new == [r.event["type"] for r in read_log(chat.log) if r.dir == "client"]
+
+
+async def test_the_global_local_flag_also_re_sends(chat: ChatRecording, tmp_path: Path) -> None:
+    new_log = tmp_path / "again.jsonl"
+    run = await run_console("--local", "--log-events", str(new_log), "replay", str(chat.log))
+    assert_no_traceback(run)
+    assert run.code == 0, run.stderr
+    assert "total: 2 turns" in run.stdout and f"new log {new_log}" in run.stderr
 
 
 async def test_resend_to_a_config_profile(

@@ -7,16 +7,24 @@ import json
 import re
 import resource
 import signal
+import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 
 import pytest
 from openai import AsyncOpenAI, InternalServerError
 from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidStatus
 
 from realtime_console.server.espeak import espeak_available
-from tests.conftest import assert_no_traceback, clean_env, restore_sigint, run_console
+from tests.conftest import (
+    assert_no_traceback,
+    azure_env,
+    clean_env,
+    restore_sigint,
+    run_console,
+)
 
 KEY = "serve-test-key-0123456789"
 
@@ -210,3 +218,50 @@ async def test_a_flood_of_idle_connections_at_the_descriptor_limit_keeps_serving
     output = "".join(lines)  # everything the server wrote, to its exit
     assert "Too many open files" not in output
     assert output.count("connections open (its limit)") == 1, output
+
+
+async def test_the_readme_fault_demo_recovers_and_serve_says_who_came_and_went(
+    tmp_path: Path,
+) -> None:
+    faults = "drop_at=response.output_audio_transcript.delta,drop_connections=1"
+    async with serving("--faults", faults, "--voice-engine", "synthetic") as (port, lines):
+        env = azure_env(f"http://127.0.0.1:{port}", tmp_path, key=KEY)
+        run = await run_console(
+            "chat", "--no-playback", stdin="Is a golden retriever a good family dog?\n", env=env
+        )
+    assert_no_traceback(run)
+    assert run.code == 0, run.stderr
+    assert run.stdout == (
+        "you> Is a golden retriever a good family dog?\n"
+        'assistant> (local server) You said: "Is a golden retriever a good family dog?".\n'
+    )
+    assert "-- connection lost (1006); reconnecting (attempt 1/5)" in run.stderr
+    assert "-- reconnected; session and 1 item restored" in run.stderr
+    said = "".join(lines).splitlines()
+    opened = [line for line in said if line.startswith("-- client connected")]
+    closed = [line for line in said if line.startswith("-- client disconnected")]
+    assert len(opened) == len(closed) == 2
+    assert all(
+        re.fullmatch(
+            r"-- client connected from 127\.0\.0\.1: session sess_\w+ on /openai/v1/realtime "
+            r"\(model gpt-realtime\)",
+            line,
+        )
+        for line in opened
+    ), opened
+    assert closed[0].endswith(", close code 1006")  # the injected drop
+    assert closed[1].endswith(", close code 1000")  # the console quit cleanly
+
+
+def test_help_wraps_between_words_only() -> None:
+    env = clean_env({"COLUMNS": "60"})
+    result = subprocess.run(
+        [sys.executable, "-m", "realtime_console", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0
+    words = result.stdout.split()
+    assert "drop_after=40,drop_connections=1,delay_ms=50" in words  # one token, one line
+    assert "drop_connections=N," in words and "wall-clock" in words

@@ -7,8 +7,9 @@ from realtime_console.audio.playback import Playback
 from realtime_console.eventlog import read_log
 from realtime_console.protocol import pcm
 from realtime_console.replay.event_lines import TypeFilter
-from realtime_console.replay.player import ReplayPlayer, SilentView
+from realtime_console.replay.player import ReplayPlayer, SilentView, collect_cut_marks
 from realtime_console.ui.plain import PlainView
+from realtime_console.ui.plain_talk import PlainTalkView
 from tests.audio.helpers import samples, speaker_rig
 from tests.replay.conftest import ev, user_item, write_log
 from tests.replay.recording import VoiceRecording
@@ -17,8 +18,10 @@ from tests.replay.recording import VoiceRecording
 async def test_barge_in_stops_playback_and_drops_late_deltas(voice_log: VoiceRecording) -> None:
     rig = speaker_rig()
     out = io.StringIO()
-    player = ReplayPlayer(PlainView(out=out, err=io.StringIO()), playback=Playback(rig.speaker))
+    view = PlainTalkView(out=out, err=io.StringIO(), transcripts=False)
     records = list(read_log(voice_log.path))
+    marks = collect_cut_marks(records)
+    player = ReplayPlayer(view, playback=Playback(rig.speaker), cuts=marks)
     cut = next(r for r in records if r.event["type"] in ("barge_in", "conversation.item.truncate"))
     cut_response = next(
         r.event["response_id"] for r in records if r.event.get("item_id") == cut.event["item_id"]
@@ -40,7 +43,12 @@ async def test_barge_in_stops_playback_and_drops_late_deltas(voice_log: VoiceRec
     )
     assert 0 < len(played[played != 0]) < received  # the cut reply's rest was never played
     text = out.getvalue()
-    assert text.count("assistant> ") == 3 and "[cancelled]" in text
+    # Shown as live showed it: the cut point and what was heard, not a bare [cancelled].
+    assert text.count("assistant> ") == 3 and "[cancelled]" not in text
+    (cut_line,) = [line for line in text.splitlines() if "[cut at " in line]
+    assert cut_line.startswith(("assistant> ", "assistant (cut)> "))
+    heard_ms = cut.event["audio_end_ms"]
+    assert f"[cut at {heard_ms / 1000:.1f} s; heard " in cut_line
 
 
 async def test_typed_user_turns_and_event_lines(tmp_path: Path) -> None:
@@ -77,7 +85,8 @@ async def test_chat_completions_reply_audio_plays(tmp_path: Path) -> None:
     log = write_completions_log(tmp_path / "chat.jsonl")
     rig = speaker_rig()
     out = io.StringIO()
-    player = ReplayPlayer(PlainView(out=out, err=io.StringIO()), playback=Playback(rig.speaker))
+    view = PlainTalkView(out=out, err=io.StringIO(), transcripts=False)
+    player = ReplayPlayer(view, playback=Playback(rig.speaker))
     for record in read_log(log.path):
         await player.feed(record)
         rig.stream.advance(100)

@@ -96,7 +96,9 @@ async def test_text_turns_wait_for_replies_and_window_limits(tmp_path: Path) -> 
         ("text", "two", "completed"),
     ]
     assert not [r for r in read_log(new_log) if r.event["type"] == "error"]
-    assert out.getvalue().startswith('you> one\nassistant> You said "one".\nyou> two\n')
+    assert out.getvalue().startswith(
+        'you> one\nassistant> (local server) You said: "one".\nyou> two\n'
+    )
 
 
 def test_target_settings_and_default_log_name(tmp_path: Path) -> None:

@@ -132,7 +132,8 @@ async def test_wav_skips_audio_with_bad_data_and_says_so_once(tmp_path: Path) ->
     run = await console("replay", str(log), "--wav", str(out), "--no-audio")
     assert run.code == 0
     assert run.stderr.splitlines() == [
-        f"warning: --wav {out}: skipped 3 audio deltas with bad data: first at line 4"
+        f"-- wrote {out} (0.5 s, stereo: left microphone, right assistant)",
+        f"warning: --wav {out}: skipped 3 audio deltas with bad data: first at line 4",
     ]
     with wave.open(str(out)) as wav:
         right = np.frombuffer(wav.readframes(wav.getnframes()), "<i2").reshape(-1, 2)[:, 1]

@@ -20,7 +20,8 @@ def test_table_json_and_diff(voice_log: VoiceRecording) -> None:
     assert table[0].split()[:3] == ["turn", "input", "speech"]
     rows = [line.split() for line in table[1:4]]
     assert [row[0] for row in rows] == ["1", "2", "3"]
-    assert rows[1][7:9] == ["0.20", "200"]  # heard s, cut ms of the interrupted turn
+    assert rows[1][7:9] == ["0.20", "200"]  # uncut s, cut ms of the interrupted turn
+    assert "uncut s" in table[0] and "heard" not in table[0]  # the log cannot say what played
     assert rows[1][-2:] == ["cancelled", "-"]
     assert table[-1].startswith("total: 3 turns") and "1 cut" in table[-1]
     data = json.loads(render_json(summary, log="x"))

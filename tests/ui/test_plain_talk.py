@@ -40,16 +40,14 @@ def test_barge_in_ends_the_open_line_and_shows_what_was_heard() -> None:
     v.assistant_delta("r2", "Sure.")
     v.assistant_done("r2", "completed")
     assert out.getvalue() == (
-        "assistant> one two three four [cut]\n"
-        "  [cut after 420 ms: the listener heard “one two”]\n"
-        "assistant> Sure.\n"
+        "assistant> one two three four [cut at 0.4 s; heard “one two”]\nassistant> Sure.\n"
     )
 
 
 def test_cut_before_any_word_was_heard() -> None:
     v, out, _ = view()
     v.assistant_cut("r1", "", 0)
-    assert out.getvalue() == "  [cut after 0 ms: the listener heard nothing]\n"
+    assert out.getvalue() == "assistant (cut)> [cut at 0.0 s; heard nothing]\n"
 
 
 def test_latency_mute_and_level() -> None:
@@ -121,9 +119,7 @@ async def test_a_cut_while_held_prints_the_text_then_the_cut() -> None:
     v.set_state(TalkState.USER_SPEAKING)
     v.assistant_delta("r1", "one two three")
     v.assistant_cut("r1", "one", 200)
-    assert out.getvalue() == (
-        "assistant> one two three [cut]\n  [cut after 200 ms: the listener heard “one”]\n"
-    )
+    assert out.getvalue() == ("assistant> one two three [cut at 0.2 s; heard “one”]\n")
 
 
 def test_cut_marks_and_event_lines_are_cleaned_and_redacted() -> None:
@@ -134,8 +130,7 @@ def test_cut_marks_and_event_lines_are_cleaned_and_redacted() -> None:
     v.assistant_cut("r1", f"read {key} \x1b[31ma", 900)
     v.event_line("server", "error\x1b[2J", f"Incorrect key {key}\r")
     assert out.getvalue() == (
-        f"assistant> read {MASK} aloud [cut]\n"
-        f"  [cut after 900 ms: the listener heard “read {MASK} a”]\n"
+        f"assistant> read {MASK} aloud [cut at 0.9 s; heard “read {MASK} a”]\n"
     )
     assert err.getvalue() == f"-- server error Incorrect key {MASK}\n"
 
@@ -177,3 +172,57 @@ async def test_a_cut_reply_keeps_its_cut_line_without_a_final_one() -> None:
     v.assistant_cut("r1", "one", 200)
     v.assistant_final("r1", "one two three")
     assert "final" not in out.getvalue()
+
+
+def test_a_cut_after_the_reply_line_ended_is_one_line_naming_the_reply() -> None:
+    v, out, _ = view()
+    v.assistant_delta("r1", "Once upon a time there lived a keeper.")
+    v.assistant_done("r1", "completed")  # the text is complete long before its audio is
+    v.assistant_cut("r1", "Once upon a time", 4380)
+    assert out.getvalue() == (
+        "assistant> Once upon a time there lived a keeper.\n"
+        "assistant (cut)> [cut at 4.4 s; heard “Once upon a time”]\n"
+    )
+
+
+def test_talk_status_waits_for_the_open_line_instead_of_splitting_it() -> None:
+    v, out, err = view(transcripts=False)
+    v.set_state(TalkState.THINKING)
+    v.assistant_delta("r1", "You")
+    v.set_state(TalkState.ASSISTANT_SPEAKING)
+    v.turn_latency(612)
+    v.assistant_delta("r1", " said")
+    assert err.getvalue() == "-- thinking\n"  # nothing cut into the reply's line
+    v.assistant_done("r1", "completed")
+    assert out.getvalue() == "assistant> You said\n"
+    assert err.getvalue() == (
+        "-- thinking\n-- assistant speaking\n"
+        "-- turn latency 612 ms (speech stopped → first audio)\n"
+    )
+
+
+def test_only_the_latest_waiting_state_is_said() -> None:
+    v, _, err = view(transcripts=False)
+    v.assistant_delta("r1", "Hi")
+    v.set_state(TalkState.ASSISTANT_SPEAKING)
+    v.set_state(TalkState.LISTENING)
+    v.assistant_done("r1", "completed")
+    assert err.getvalue() == "-- listening\n"
+
+
+def test_push_to_talk_states_name_the_key() -> None:
+    v, _, err = view(push_to_talk=True)
+    v.set_state(TalkState.LISTENING)
+    v.set_state(TalkState.USER_SPEAKING)
+    v.set_state(TalkState.THINKING)
+    assert err.getvalue() == (
+        "-- ready: press space to talk\n-- recording: press space to send\n-- thinking\n"
+    )
+
+
+def test_finish_prints_held_text_and_ends_the_line() -> None:
+    v, out, _ = view()
+    v.set_state(TalkState.USER_SPEAKING)
+    v.assistant_delta("r1", "held reply")  # waiting for the user's transcript
+    v.finish()  # the connection was lost for good: the error comes next
+    assert out.getvalue() == "assistant> held reply\n"

@@ -17,6 +17,10 @@ Keys (also in the footer):
 - ``q`` / ``ctrl+q`` and ``ctrl+c`` → ``controls.quit()``. The talk loop then shuts down and
   calls ``app.exit(code)``. If it has not within :data:`QUIT_GRACE_S`, or on a second quit key,
   the app exits by itself with 0 (``q``) or 130 (``ctrl+c``; also :attr:`TalkApp.interrupted`).
+
+Questions (``ask_yes_no`` / ``ask_text`` of :class:`~realtime_console.ui.view.Questions`: tool
+calls in ``confirm`` / ``ask`` mode, MCP approvals) open a modal dialog over the conversation,
+which goes on underneath (``prompt_dialog``).
 """
 
 from __future__ import annotations
@@ -35,7 +39,9 @@ from realtime_console.ui.tui.conversation_pane import ConversationPane
 from realtime_console.ui.tui.event_lines import EventLines
 from realtime_console.ui.tui.event_pane import EventPane
 from realtime_console.ui.tui.meter import MeterBallistics
+from realtime_console.ui.tui.prompt_dialog import DialogQueue, TextDialog, YesNoDialog
 from realtime_console.ui.tui.status_bar import (
+    EchoBadge,
     LevelMeter,
     MicBadge,
     RateLimitBadge,
@@ -43,7 +49,7 @@ from realtime_console.ui.tui.status_bar import (
     StatusBar,
     TurnInfo,
 )
-from realtime_console.ui.view import TalkControls, TalkState
+from realtime_console.ui.view import Question, TalkControls, TalkState
 
 FRAME_S = 0.1
 """The UI's frame clock: what view calls changed is drawn together, at most 10 times a second.
@@ -90,6 +96,9 @@ TurnView.notice {
     margin: 0;
     padding: 0 2;
 }
+TurnView.tool {
+    border-left: outer $warning;
+}
 #events {
     height: 40%;
     border-top: solid $secondary;
@@ -102,7 +111,7 @@ TurnView.notice {
     height: 1;
     background: $panel;
 }
-#state, #mic, #limits {
+#state, #mic, #echo, #limits {
     width: auto;
 }
 #meter {
@@ -163,6 +172,7 @@ class TalkApp(App[int]):
         self._quit_requested = False
         self._widgets: _Widgets | None = None  # set while the widgets mirror the models
         self._frames = 0
+        self.questions = DialogQueue(self)  # tool prompts, MCP approvals: one dialog at a time
 
     # -- layout and lifecycle ------------------------------------------------------------------
 
@@ -185,15 +195,18 @@ class TalkApp(App[int]):
         )
         self._sync_status()
         self.set_interval(FRAME_S, self.draw_frame)
+        self.questions.ready()
 
     def on_unmount(self) -> None:
         self._widgets = None
+        self.questions.close()
 
     async def run_async(self, *args: Any, **kwargs: Any) -> int | None:
         try:
             return await super().run_async(*args, **kwargs)
         finally:
             self._widgets = None  # also when the task running the app was cancelled
+            self.questions.close()
 
     @property
     def showing(self) -> bool:
@@ -267,6 +280,9 @@ class TalkApp(App[int]):
     def notice(self, text: str) -> None:
         self._show(self.conversation.notice(text))
 
+    def tool_call(self, name: str, arguments: str, outcome: str, duration_ms: float | None) -> None:
+        self._show(self.conversation.tool_call(name, arguments, outcome, duration_ms))
+
     def set_state(self, state: TalkState) -> None:
         previous, self.state = self.state, state
         if state is TalkState.USER_SPEAKING and previous is not TalkState.USER_SPEAKING:
@@ -278,6 +294,10 @@ class TalkApp(App[int]):
     def set_muted(self, muted: bool) -> None:
         self.muted = muted
         self._sync_status()
+
+    def echo_status(self, on: bool, reduction_db: float | None) -> None:
+        if self._widgets is not None:  # about once a second: a lookup is cheap enough
+            self.query_one(EchoBadge).show(on, reduction_db)
 
     def mic_level(self, dbfs: float) -> None:
         self.meter.feed(dbfs)  # a compare and a store; the frame clock draws it
@@ -292,6 +312,25 @@ class TalkApp(App[int]):
         widgets = self._shown_widgets()
         if widgets is not None:
             widgets.events.add(line)
+
+    # -- Questions (ui.view): a modal dialog; the conversation goes on underneath -------------
+
+    async def ask_yes_no(self, question: Question) -> bool:
+        return await self.questions.ask(YesNoDialog(question))
+
+    async def ask_text(self, question: Question) -> str | None:
+        return await self.questions.ask(TextDialog(question))
+
+    # -- after the app closed ------------------------------------------------------------------
+
+    def closing_report(self, log_path: str | None) -> tuple[list[str], str]:
+        """What to leave on the terminal once the screen is restored: the conversation as lines
+        (for stdout) and one line saying how the session ended and where its log is (stderr)."""
+        from realtime_console.redact import process_redactor
+        from realtime_console.ui.tui.transcript import ended_line, transcript_lines
+
+        turns = self.conversation.turns
+        return transcript_lines(turns, process_redactor()), ended_line(turns, log_path)
 
     # -- keys ----------------------------------------------------------------------------------
 

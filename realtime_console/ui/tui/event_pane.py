@@ -16,7 +16,9 @@ from realtime_console.ui.tui.event_lines import EventLine, EventLines, render_ev
 
 class EventPane(RichLog):
     def __init__(self, lines: EventLines, *, id: str | None = None) -> None:
-        super().__init__(max_lines=lines.max_lines, wrap=False, markup=False, id=id)
+        # Wrapped, not cut at the pane's width: a summary is short, and its end (a status, a
+        # count of tokens) is often the part that matters.
+        super().__init__(max_lines=lines.max_lines, wrap=True, markup=False, id=id)
         self._lines = lines
         self._unwritten: deque[EventLine] = deque(maxlen=lines.max_lines)
         self.can_focus = False  # keys stay with the app; the mouse wheel still scrolls it
