@@ -8,14 +8,18 @@ import dataclasses
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
 from realtime_console.commands import SESSION_FLAGS, add_session_options
+from realtime_console.commands.chat import TOOL_FLAGS, add_tool_options
 from realtime_console.redact import Redactor
 
 if TYPE_CHECKING:
     from realtime_console.config import Settings
     from realtime_console.modes.talk_controls import TalkCommands
+    from realtime_console.modes.tool_calls import Prompts
+    from realtime_console.ui.plain_talk import PlainTalkView
     from realtime_console.ui.view import TalkView
 
 
@@ -26,6 +30,7 @@ TALK_FLAGS = {
     "input_device": "audio.input_device",
     "output_device": "audio.output_device",
     "turn_detection": "session.turn_detection.type",
+    **TOOL_FLAGS,
 }
 
 
@@ -54,6 +59,7 @@ def register(commands: Any) -> None:
         "--plain", action="store_true", help="line-oriented output instead of the full-screen UI"
     )
     add_session_options(parser)
+    add_tool_options(parser)
     parser.set_defaults(run=run, setting_flags=TALK_FLAGS)
 
 
@@ -68,14 +74,34 @@ def push_to_talk_settings(settings: Settings) -> Settings:
     )
 
 
+def check_credential(settings: Settings, env: Mapping[str, str], redactor: Redactor) -> None:
+    """Before any sound device is opened: a credential that is missing is reported first, with
+    or without a working microphone. It is fixed from the keyboard (a variable, or ``--local``),
+    where a missing device may need hardware, and a run that cannot connect should not touch
+    the sound system. An Entra ID sign-in is only tried when connecting (exit 1 if it fails)."""
+    from realtime_console.auth import no_azure_endpoint, resolve_credential
+    from realtime_console.errors import AuthError
+
+    conn = settings.connection
+    if conn.provider == "azure" and not conn.endpoint:
+        raise AuthError(no_azure_endpoint(settings.profile_name or settings.profile_path))
+    if conn.provider == "openai" or (conn.provider == "azure" and conn.auth == "key"):
+        resolve_credential(provider=conn.provider, auth=conn.auth, env=env, redactor=redactor)
+
+
 def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int:
     from realtime_console.modes.talk import run_talk
     from realtime_console.modes.talk_controls import TalkCommands
 
+    check_credential(settings, os.environ, redactor)
     if args.push_to_talk:
         settings = push_to_talk_settings(settings)
     push_to_talk = settings.session.turn_detection.type == "none"
     full_screen = not args.plain and _is_terminal(sys.stdout) and _is_terminal(sys.stdin)
+    # ask and confirm: a dialog in the full-screen UI, a line of stdin in plain mode.
+    # MCP approvals (tools.mcp) are asked the same way.
+    tools = bool(settings.tools.files) or bool(settings.tools.mcp)
+    prompting = tools and settings.tools.mode != "auto"
 
     async def main() -> int:
         controls = TalkCommands()
@@ -84,28 +110,55 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
         view: TalkView
         ui: _TextualUi | None = None
         keys = None
+        tool_prompts: Prompts | None = None
+        plain: PlainTalkView | None = None
         if full_screen:
             ui = _textual_ui(controls, push_to_talk)
             view = ui.view
+            if prompting:
+                from realtime_console.modes.tool_calls import ViewPrompts
+
+                tool_prompts = ViewPrompts(ui.app)  # the app asks in a modal dialog
         else:
             from realtime_console.ui.plain_talk import PlainTalkView
 
-            view = PlainTalkView(
+            plain = PlainTalkView(
                 transcripts=settings.session.input_transcription_model is not None,
                 redactor=redactor,
+                push_to_talk=push_to_talk,
             )
-            if _is_terminal(sys.stdin):
+            view = plain
+            if prompting:
+                from realtime_console.ui.lines import StdinLines, ToolPrompts
+
+                # The answers are lines of stdin, so the single keys (m, space, q) are off.
+                lines = StdinLines()
+                echo = None if lines.interactive else plain
+                tool_prompts = ToolPrompts(lines, echo)
+            elif _is_terminal(sys.stdin):
                 from realtime_console.ui.keys import KeyReader
 
                 keys = KeyReader(controls, push_to_talk=push_to_talk)
                 keys.start()
         try:
             code = await run_talk(
-                settings, controls=controls, view=view, env=os.environ, redactor=redactor, ui=ui
+                settings,
+                controls=controls,
+                view=view,
+                env=os.environ,
+                redactor=redactor,
+                ui=ui,
+                tool_prompts=tool_prompts,
             )
         finally:
             if keys is not None:
                 keys.close()
+            if plain is not None:
+                # A reply cut by the end (lost for good, q, kill): end its line, so the error
+                # or the shell's prompt starts a line of its own.
+                plain.finish()
+            if ui is not None:
+                ui.leave_report(settings.log.events)
         # Inside the full-screen UI, Ctrl+C is a key, not a signal: the app remembers it.
         return INTERRUPTED if ui is not None and ui.interrupted else code
 
@@ -118,8 +171,10 @@ class _TextualUi:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.view: TalkView = app
+        self.ran = False  # the screen was taken over (not so when a device failed first)
 
     async def run(self) -> None:
+        self.ran = True
         await self.app.run_async()
 
     def exit(self, code: int) -> None:
@@ -128,6 +183,16 @@ class _TextualUi:
     @property
     def interrupted(self) -> bool:
         return bool(getattr(self.app, "interrupted", False))
+
+    def leave_report(self, log_path: str | None) -> None:
+        """The screen is the terminal's again: print the conversation and how it ended, so
+        `q` does not leave an empty screen behind."""
+        if not self.ran:
+            return
+        lines, ended = self.app.closing_report(log_path)
+        for line in lines:
+            print(line)
+        print(ended, file=sys.stderr, flush=True)
 
 
 def _textual_ui(controls: TalkCommands, push_to_talk: bool) -> _TextualUi:

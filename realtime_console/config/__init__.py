@@ -105,7 +105,7 @@ def _build(cls: Any, prefix: str, values: Mapping[str, object]) -> Any:
     return cls(**kwargs)
 
 
-_TOP = ("connection", "session", "audio", "completions", "log")
+_TOP = ("connection", "session", "audio", "completions", "log", "tools")
 _DEFAULTS: dict[str, object] = {
     key: value for name in _TOP for key, value in _flatten(getattr(Settings(), name), name).items()
 }
@@ -164,5 +164,16 @@ def load_settings(
         raise ConfigError(
             f"{origin['audio.max_buffer_ms']}: audio.max_buffer_ms = {settings.audio.max_buffer_ms}"
             f" must be more than audio.prebuffer_ms = {settings.audio.prebuffer_ms}"
+        )
+    if settings.audio.max_prebuffer_ms < settings.audio.prebuffer_ms:
+        # The adaptive playout delay starts at prebuffer_ms and is capped at max_prebuffer_ms;
+        # name the file that set one of them (the cap's, unless it is the default).
+        where = origin["audio.max_prebuffer_ms"]
+        if where == "built-in default":
+            where = origin["audio.prebuffer_ms"]
+        raise ConfigError(
+            f"{where}: audio.max_prebuffer_ms ="
+            f" {settings.audio.max_prebuffer_ms} must be at least audio.prebuffer_ms ="
+            f" {settings.audio.prebuffer_ms}"
         )
     return settings

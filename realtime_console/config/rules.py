@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple, get_args
 from urllib.parse import urlsplit
 
 from realtime_console.audio.formats import AudioFormat
+from realtime_console.config import mcp_servers
 from realtime_console.config.settings import (
+    AecMode,
     AudioLogging,
     AudioSettings,
     AuthMode,
@@ -25,8 +28,11 @@ from realtime_console.config.settings import (
     ConnectionSettings,
     Eagerness,
     LogSettings,
+    NoiseReduction,
     Provider,
     SessionSettings,
+    ToolMode,
+    ToolsSettings,
     TurnDetection,
     TurnDetectionType,
 )
@@ -66,6 +72,8 @@ _KINDS: dict[str, _Kind] = {
         lambda text: [part.strip() for part in text.split(",")],
         tuple,
     ),
+    # [[tools.mcp]] tables from a profile, [LABEL=]URL strings from --mcp (mcp_servers.py).
+    "mcp": _Kind(mcp_servers.accepts, "a list of MCP servers", str, tuple),
     # A device is picked by index or by name; an index written as a TOML integer is natural.
     "device": _Kind(lambda v: isinstance(v, str) or _is_int(v), "a device index or name", str, str),
 }
@@ -97,6 +105,13 @@ def url_problem(value: str) -> str | None:
     return None
 
 
+def _delay_ms(value: str) -> str | None:
+    text = value.strip()
+    if text == "auto" or (text.isdigit() and int(text) <= 1000):
+        return None
+    return 'must be "auto" or a number of milliseconds (0..1000)'
+
+
 def _not_blank(value: str) -> str | None:
     return "must not be empty" if not value.strip() else None
 
@@ -108,6 +123,21 @@ def _modalities(value: tuple[str, ...]) -> str | None:
     return None
 
 
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # the service's rule, as tools.model.NAME_RULE
+
+
+def _tool_files(value: tuple[str, ...]) -> str | None:
+    return "must not hold an empty name" if any(not v.strip() for v in value) else None
+
+
+def _tool_choice(value: str) -> str | None:
+    # "auto", "none", "required" or one tool's name (the service's name rule); whether the
+    # named tool exists is checked once the tools are loaded.
+    if value in ("auto", "none", "required") or _TOOL_NAME.match(value):
+        return None
+    return 'must be "auto", "none", "required" or a tool name'
+
+
 @dataclass(frozen=True)
 class _Rule:
     kind: str
@@ -116,6 +146,7 @@ class _Rule:
     gt: float | None = None
     le: float | None = None
     optional: bool = False  # "" (or 0 for an int) stands for None
+    hide_value: bool = False  # the message names the problem only (the value may hold a secret)
     check: Callable[[Any], str | None] | None = None
 
 
@@ -142,12 +173,20 @@ RULES: dict[str, _Rule] = {
     "session.turn_detection.interrupt_response": _Rule("bool"),
     "session.turn_detection.eagerness": _Rule("str", choices=get_args(Eagerness)),
     "session.turn_detection.idle_timeout_ms": _Rule("int", gt=0, optional=True),
+    "session.input_audio_noise_reduction": _Rule("str", choices=get_args(NoiseReduction)),
     "audio.input_device": _Rule("device", optional=True),
     "audio.output_device": _Rule("device", optional=True),
     "audio.block_ms": _Rule("int", ge=5, le=200),
     "audio.append_ms": _Rule("int", ge=20, le=500),
     "audio.prebuffer_ms": _Rule("int", ge=0, le=2000),
+    "audio.max_prebuffer_ms": _Rule("int", ge=0, le=5000),
     "audio.max_buffer_ms": _Rule("int", ge=1, le=3_600_000),
+    "audio.aec": _Rule("str", choices=get_args(AecMode)),
+    # "auto" or milliseconds; TOML may write the number bare, hence the str-or-int kind.
+    "audio.aec_delay_ms": _Rule("device", check=_delay_ms),
+    "audio.noise_suppression": _Rule("bool"),
+    "audio.auto_gain": _Rule("bool"),
+    "audio.echo_guard": _Rule("bool"),
     "completions.model": _Rule("str", optional=True),
     "completions.azure_api": _Rule("str", choices=get_args(AzureChatApi)),
     "completions.format": _Rule("str", choices=get_args(AudioFormat)),
@@ -157,6 +196,11 @@ RULES: dict[str, _Rule] = {
     "completions.max_retries": _Rule("int", ge=0, le=10),
     "log.events": _Rule("str", optional=True),
     "log.audio": _Rule("str", choices=get_args(AudioLogging)),
+    "tools.files": _Rule("strs", check=_tool_files),
+    "tools.mode": _Rule("str", choices=get_args(ToolMode)),
+    "tools.timeout_s": _Rule("float", gt=0),
+    "tools.tool_choice": _Rule("str", check=_tool_choice),
+    "tools.mcp": _Rule("mcp", check=mcp_servers.problem, hide_value=True),
 }
 
 SECTIONS: dict[str, Any] = {
@@ -166,6 +210,7 @@ SECTIONS: dict[str, Any] = {
     "audio": AudioSettings,
     "completions": CompletionsSettings,
     "log": LogSettings,
+    "tools": ToolsSettings,
 }
 
 # (variable, key, providers it applies to); secrets are deliberately absent.
@@ -185,6 +230,9 @@ FLAGS: dict[str, str] = {
     "log.events": "--log-events",
     "completions.format": "--format",
     "completions.instructions": "--instructions",
+    "tools.files": "--tools",
+    "tools.mode": "--tool-mode",
+    "tools.mcp": "--mcp",
 }
 
 
@@ -215,6 +263,8 @@ def coerce(key: str, value: object, source: str, *, from_text: bool) -> object:
     rule, kind = RULES[key], _KINDS[RULES[key].kind]
 
     def fail(problem: str) -> ConfigError:
+        if rule.hide_value:
+            return ConfigError(f"{source}: {key} {problem}")
         return ConfigError(f"{source}: {key} = {show(value)} {problem}")
 
     v = value

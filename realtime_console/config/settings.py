@@ -19,6 +19,9 @@ TurnDetectionType = Literal["server_vad", "semantic_vad", "none"]
 Eagerness = Literal["low", "medium", "high", "auto"]
 AudioLogging = Literal["full", "none"]
 AzureChatApi = Literal["deployments", "v1"]
+ToolMode = Literal["auto", "ask", "confirm"]
+AecMode = Literal["auto", "on", "off"]
+NoiseReduction = Literal["near_field", "far_field", "off"]
 
 DEFAULT_AUDIO_MODEL = "gpt-audio-1.5"  # OpenAI's current audio chat model (late 2026)
 DEFAULT_ASK_PROMPT = "Describe in detail the spoken audio input."
@@ -48,6 +51,9 @@ class SessionSettings:
     output_modalities: tuple[str, ...] = ("audio",)
     input_transcription_model: str | None = "whisper-1"
     turn_detection: TurnDetection = field(default_factory=TurnDetection)
+    # The service's own input noise reduction, before its VAD and the model: near_field for a
+    # headset, far_field for a laptop's or a conference microphone; off = the service default.
+    input_audio_noise_reduction: NoiseReduction = "off"
 
 
 @dataclass(frozen=True)
@@ -59,11 +65,29 @@ class AudioSettings:
     # wakeup, so 100 ms keeps listening under 1% of a core (benchmarks/talk_cpu.py) for at most
     # 80 ms more before the server hears a block than 20 ms appends would.
     append_ms: int = 100
-    prebuffer_ms: int = 40  # benchmarks/talk_playback_latency.py: no underrun at 40 ms jitter
+    # The starting playout delay of the adaptive jitter buffer (audio/jitter.py): 40 ms covers
+    # 40 ms of network jitter at real-time pace from the first reply, adding a median ~50 ms
+    # (benchmarks/talk_playback_latency.py); the buffer learns the network from there.
+    prebuffer_ms: int = 40
+    # Cap of that adaptive delay: beyond half a second a reply feels late; worse networks get
+    # (counted) underruns rather than ever longer waits.
+    max_prebuffer_ms: int = 500
     # The service streams a reply faster than it plays, so a whole reply may be queued: 10 min
     # (28.8 MB of 24 kHz PCM16) covers any reply while bounding memory; beyond it audio is
     # dropped, counted and said once per reply.
     max_buffer_ms: int = 600_000
+    # Echo cancellation for talking on speakers (WebRTC AEC3, the optional extra
+    # realtime-console[aec]): "auto" = on when it is installed and the output is not a headset.
+    aec: AecMode = "auto"
+    # "auto": the latencies PortAudio reports align the speaker reference and AEC3 finds the
+    # rest; a number (ms): the echo comes that much later than they say (Bluetooth speakers).
+    aec_delay_ms: str = "auto"
+    # Off: the service has its own noise reduction and VAD, tuned for unprocessed audio.
+    noise_suppression: bool = False
+    auto_gain: bool = False  # off: AGC2 also raises a quiet room's noise
+    # Without AEC: hold back microphone audio the playback explains while the assistant speaks
+    # (a louder voice still barges in). Off by default: it also hides quiet barge-ins.
+    echo_guard: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +127,20 @@ class CompletionsSettings:
 
 
 @dataclass(frozen=True)
+class ToolsSettings:
+    """Function calling in ``chat`` and ``talk`` (docs/tools.md)."""
+
+    files: tuple[str, ...] = ()  # --tools sources: .py, .toml, .json files or module names
+    mode: ToolMode = "auto"  # who answers a call: the handler, the handler once confirmed, you
+    # Long enough for a web lookup, short enough that someone talking to the model still waits.
+    timeout_s: float = 30.0
+    tool_choice: str = "auto"  # auto | none | required | the name of one tool
+    # Remote MCP servers ([[tools.mcp]] tables, or --mcp [LABEL=]URL strings), checked by
+    # config/mcp_servers.py; header values name environment variables, never hold secrets.
+    mcp: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
 class LogSettings:
     events: str | None = None  # path for --log-events
     audio: AudioLogging = "full"
@@ -117,6 +155,7 @@ class Settings:
     audio: AudioSettings = field(default_factory=AudioSettings)
     completions: CompletionsSettings = field(default_factory=CompletionsSettings)
     log: LogSettings = field(default_factory=LogSettings)
+    tools: ToolsSettings = field(default_factory=ToolsSettings)
     profile_name: str | None = None
     profile_path: str | None = None
 

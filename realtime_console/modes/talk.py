@@ -23,17 +23,27 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from realtime_console._compat import TaskGroup
-from realtime_console.audio.devices import NoDefaultDevice
+from realtime_console.audio.devices import NoDefaultDevice, output_device_name
+from realtime_console.audio.echo.reference import FarEndTap
+from realtime_console.audio.echo.setup import plan_echo
 from realtime_console.audio.microphone import InputStreamFactory, Microphone, NativeRate
 from realtime_console.audio.playback import Playback
 from realtime_console.audio.speaker import Speaker, StreamFactory
 from realtime_console.dispatcher import ANY, Event
 from realtime_console.errors import AudioDeviceError
 from realtime_console.handlers import ConsoleHandlers
+from realtime_console.modes.mcp_calls import QuestionApprovals
 from realtime_console.modes.recycle import RecyclePolicy, start_recycle
 from realtime_console.modes.session import Session, configure, open_session, pump_events
 from realtime_console.modes.talk_controls import Command, TalkCommands
 from realtime_console.modes.talk_handlers import TalkHandlers
+from realtime_console.modes.tool_calls import (
+    Prompts,
+    ToolCalls,
+    follow_up_fields,
+    load_session_tools,
+    make_runner,
+)
 from realtime_console.protocol import pcm
 from realtime_console.protocol.client_events import (
     input_audio_append,
@@ -45,11 +55,20 @@ from realtime_console.redact import Redactor
 from realtime_console.ui.view import TalkState, TalkView
 
 if TYPE_CHECKING:
+    from realtime_console.audio.echo.stage import EchoStage
     from realtime_console.config import Settings
     from realtime_console.eventlog import EventLogWriter
 
 NO_DEVICE_HINT = "talk needs a microphone and a speaker (type instead with `chat`)"
 LEVEL_INTERVAL_S = 0.1  # mic level meter and playback-idle check: 10 Hz
+ECHO_STATUS_INTERVAL_S = 1.0  # the echo reduction in the status bar
+# A block sent louder than this may be speech the server has not yet answered with
+# ``speech_started``. Below the local server's VAD (-40 dBFS) and far above a quiet room's
+# floor, so noise alone rarely keeps a session from being renewed.
+VOICED_DBFS = -45.0
+# How long after such a block the session counts as busy: the round trip until the server
+# says what it heard, plus its end-of-speech silence. Past it, no answer means no speech.
+VOICED_HOLD_S = 1.5
 STATS_INTERVAL_S = 10.0  # an audio_stats note at most this often, and only when counts changed
 MIN_PTT_MS = 100  # the service rejects a commit of less than 100 ms of audio
 _QUIET_IN_PANE = frozenset({"input_audio_buffer.append", "response.output_audio.delta"})
@@ -100,19 +119,31 @@ async def run_talk(
     clock: Callable[[], float] = time.monotonic,
     append_ms: float | None = None,
     recycle: RecyclePolicy | None = None,
+    tool_prompts: Prompts | None = None,
 ) -> int:
     """``append_ms`` overrides ``audio.append_ms`` (benchmarks compare sizes); ``recycle``: when
-    to renew the session ahead of the service's limit (tests lower it)."""
+    to renew the session ahead of the service's limit (tests lower it); ``tool_prompts``: how
+    ``tools.mode`` ask and confirm reach the user (modes/tool_calls.py)."""
+    loaded = load_session_tools(settings)  # before any device or socket: a bad file is exit 2
     audio = settings.audio
     append_ms = float(audio.append_ms) if append_ms is None else append_ms
+    # Echo handling first: "aec = on" without its library is exit 2 before any device opens.
+    # Injected (fake) devices have no name to judge; a real one is looked up (None if unknown).
+    echo_plan = plan_echo(
+        audio, output_device_name(audio.output_device) if backend.output_factory is None else None
+    )
+    tap = FarEndTap() if echo_plan.cancel or echo_plan.guard else None
+    echo = echo_plan.stage(tap, audio) if tap is not None else None
     speaker = Speaker(
         device=audio.output_device,
         block_ms=audio.block_ms,
         prebuffer_ms=audio.prebuffer_ms,
         max_buffer_ms=audio.max_buffer_ms,
+        max_prebuffer_ms=audio.max_prebuffer_ms,
         latency=backend.output_latency,
         stream_factory=backend.output_factory,
         on_drop=view.notice,
+        far_end=tap,
     )
     mic = Microphone(
         device=audio.input_device,
@@ -127,9 +158,28 @@ async def run_talk(
     _start_devices(speaker, mic)
     try:
         async with open_session(
-            settings, env=env, view=view, redactor=redactor, recycle=recycle
+            settings,
+            env=env,
+            view=view,
+            redactor=redactor,
+            recycle=recycle,
+            tools=loaded.entries if loaded is not None else None,
         ) as session:
             talk = _Talk(settings, session, speaker, mic, controls, view, clock, append_ms)
+            talk.echo = talk.stats.echo = echo
+            view.notice(echo_plan.status)
+            view.echo_status(echo_plan.cancel, None)
+            if loaded is not None:
+                talk.tool_calls = talk.talk.tool_calls(
+                    make_runner(settings, loaded, redactor, tool_prompts),
+                    start_early=settings.tools.mode == "auto",
+                    follow_up=follow_up_fields(settings.tools.tool_choice),
+                )
+                session.dispatcher.register(talk.tool_calls.table())
+            if session.mcp is not None:  # approvals asked as tool prompts are; then the reply
+                if session.mcp.approvals is None and tool_prompts is not None:
+                    session.mcp.approvals = QuestionApprovals(tool_prompts)
+                session.mcp.follow_up = talk.talk.follow_up
             try:
                 await talk.run(ui)
             finally:
@@ -137,6 +187,8 @@ async def run_talk(
     finally:
         mic.close()
         speaker.close(discard=True)
+        if echo is not None:
+            echo.close()
     return 0
 
 
@@ -178,6 +230,9 @@ class _Talk:
         td = settings.session.turn_detection
         self.append_bytes = max(1, pcm.ms_to_bytes(append_ms))
         self.pending = bytearray()  # mic audio not yet sent, < append_bytes
+        # Until then a voiced block sent while listening may still turn into a user turn.
+        self.voiced_until = 0.0
+        self.voiced_hold_s = VOICED_HOLD_S + td.silence_duration_ms / 1000
         self.settings = settings
         self.session = session
         self.speaker = speaker
@@ -203,6 +258,9 @@ class _Talk:
         session.dispatcher.register(self.talk.table())
         session.dispatcher.on(ANY, self._show_server_event)
         session.busy.append(self._busy)
+        self.tool_calls: ToolCalls | None = None  # with tools.files: the model's calls
+        self.echo: EchoStage | None = None  # echo cancellation / guard (audio/echo/)
+        self._next_echo_status = 0.0
         session.on_lost.append(self._connection_lost)
         session.on_restored.append(self._reconnected)
 
@@ -211,7 +269,7 @@ class _Talk:
         if not await self.session.send(event):
             return
         if event["type"] not in _QUIET_IN_PANE:
-            self.view.event_line("client", event["type"], summarize(event))
+            self.view.event_line("client", event["type"], summarize(event, "client"))
 
     def _busy(self) -> bool:
         """Not a moment to renew the session: someone speaks, or a reply is on its way."""
@@ -219,9 +277,13 @@ class _Talk:
         return (
             self.gate.capturing
             or turns.state is not TalkState.LISTENING
+            # Speech already sent whose speech_started has not come back: renewing now would
+            # leave its start on the old session and its end on the new one, and lose the turn.
+            or self.clock() < self.voiced_until
             or bool(turns.generating)
             or bool(self.talk.watch.live)
             or self.speaker.is_playing
+            or (self.tool_calls is not None and self.tool_calls.running)
         )
 
     def _connection_lost(self) -> None:
@@ -236,6 +298,8 @@ class _Talk:
             self.view.assistant_done(response_id, "incomplete")  # its response.done never comes
         self.talk.turns.generating.clear()
         self.talk.watch.forget()  # nothing on the dead connection will answer
+        if self.tool_calls is not None:
+            self.tool_calls.forget()
         self.pending.clear()
         self.gate.capturing = False
         if self.talk.turns.reconnecting():
@@ -253,6 +317,10 @@ class _Talk:
 
     async def run(self, ui: TalkUi | None) -> None:
         async with TaskGroup() as tasks:
+            if self.tool_calls is not None:
+                self.tool_calls.spawn = tasks.create_task
+            if self.session.mcp is not None:
+                self.session.mcp.spawn = tasks.create_task
             reader = tasks.create_task(pump_events(self.session))
             ui_task = tasks.create_task(self._run_ui(ui)) if ui is not None else None
             helpers = start_recycle(tasks, self.session)
@@ -261,13 +329,17 @@ class _Talk:
                 if self.session.connected:  # else the reconnect's on_restored makes it ready
                     self.talk.ready()
                 if self.gate.push_to_talk:
-                    self.view.notice("push-to-talk: press the talk key to speak, again to send")
+                    self.view.notice("push-to-talk: press space to speak, space again to send")
                 helpers.append(tasks.create_task(self._pump_microphone()))
                 helpers.append(tasks.create_task(self._obey_controls()))
                 await self.controls.wait_quit()
             finally:
                 for task in (reader, *helpers):
                     task.cancel()
+                if self.tool_calls is not None:
+                    self.tool_calls.cancel_all("the conversation ended")
+                if self.session.mcp is not None:
+                    self.session.mcp.cancel_all()  # an open approval question is withdrawn
                 if ui is not None and ui_task is not None and not ui_task.done():
                     ui.exit(0)
 
@@ -280,12 +352,16 @@ class _Talk:
     async def _pump_microphone(self) -> None:
         self.mic.discard_queued()  # captured while connecting: stale, never sent
         next_level = 0.0
-        async for block in self.mic.blocks():
+        async for timed in self.mic.timed_blocks():
+            block: bytes | None = timed.pcm
+            if self.echo is not None:  # every block, gate open or not: AEC3 must keep adapting
+                block = await self.echo.process(timed.pcm, timed.start_time)
             now = self.clock()
             if now >= next_level:
                 next_level = now + LEVEL_INTERVAL_S
-                self.view.mic_level(pcm.rms_dbfs(block))
+                self.view.mic_level(pcm.rms_dbfs(timed.pcm))
                 self.talk.tick()
+                self._show_echo(now)
                 # The microphone never stops while talk runs: its clock drives the watchdog
                 # too, with no timer task of its own.
                 await self.talk.check_replies()
@@ -293,15 +369,26 @@ class _Talk:
             if not self.gate.open:
                 self.pending.clear()
                 continue
+            if block is None:
+                continue  # the echo guard held it back: the assistant's own voice
             self.pending += block
             if self.gate.capturing:
                 self.gate.captured_ms += pcm.bytes_to_ms(len(block))
             if len(self.pending) >= self.append_bytes:
                 await self._send_pending()
 
+    def _show_echo(self, now: float) -> None:
+        """The echo reduction AEC achieves, for the status bar, about once a second."""
+        if self.echo is None or self.echo.canceller is None or now < self._next_echo_status:
+            return
+        self._next_echo_status = now + ECHO_STATUS_INTERVAL_S
+        self.view.echo_status(True, self.echo.stats.echo_reduction_db)
+
     async def _send_pending(self) -> None:
         if self.pending:
             audio, self.pending = bytes(self.pending), bytearray()
+            if pcm.rms_dbfs(audio) > VOICED_DBFS:
+                self.voiced_until = self.clock() + self.voiced_hold_s
             await self.send(input_audio_append(audio))
 
     async def _obey_controls(self) -> None:
@@ -365,6 +452,7 @@ class AudioStatsNotes:
         self.clock = clock
         self._last: dict[str, Any] | None = None
         self._next_at = 0.0
+        self.echo: EchoStage | None = None  # its figures join the note when echo handling is on
 
     def snapshot(self) -> dict[str, Any]:
         out, inp = self.speaker.stats, self.mic.stats
@@ -381,6 +469,9 @@ class AudioStatsNotes:
             "input_overflows": inp.input_overflows,
             "mic_samplerate": inp.samplerate,
             "output_latency_ms": round(self.speaker.latency_ms, 1),
+            "playback_target_ms": round(out.target_ms, 1),  # the adaptive playout delay
+            "playback_jitter_ms": round(out.buffer.arrival_jitter_ms, 1),
+            **(_echo_figures(self.echo) if self.echo is not None else {}),
         }
 
     def note(self, *, final: bool = False) -> None:
@@ -398,18 +489,21 @@ class AudioStatsNotes:
         self.event_log.note("audio_stats", final=final, **counts)
 
 
-def summarize(event: Mapping[str, Any]) -> str:
-    """A short summary for the event pane: the ids and sizes that matter, never audio."""
-    parts = []
-    for key in ("item_id", "response_id", "audio_end_ms", "audio_start_ms"):
-        value = event.get(key)
-        if value is not None:
-            parts.append(f"{key}={value}")
-    for key in ("delta", "transcript"):
-        value = event.get(key)
-        if isinstance(value, str):
-            parts.append(repr(value[:40]))
-    error = event.get("error")
-    if isinstance(error, Mapping):
-        parts.append(str(error.get("message", ""))[:80])
-    return " ".join(parts)
+def summarize(event: Mapping[str, Any], direction: str = "server") -> str:
+    """A short summary for the event pane: the ids and sizes that matter, never audio. The same
+    summariser as ``replay --types`` lines and the demo's pane (``replay.event_lines``)."""
+    from realtime_console.replay.event_lines import summarize_event
+
+    return summarize_event(direction, event)
+
+
+def _echo_figures(echo: EchoStage) -> dict[str, Any]:
+    """The echo stage's counters for ``audio_stats`` (docs/echo-cancellation.md)."""
+    stats = echo.stats
+    return {
+        "echo_reduction_db": stats.echo_reduction_db,
+        "echo_held_blocks": stats.held_blocks,
+        "echo_resyncs": stats.resyncs,
+        "echo_late_reference": stats.late_reference,
+        "echo_detected": stats.echo_detected,
+    }

@@ -33,21 +33,27 @@ from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from realtime_console.dispatcher import ANY, Event, Handler
 from realtime_console.handlers import ConsoleHandlers
 from realtime_console.modes.reply_watch import ReplyWatch, abandon
+from realtime_console.modes.tool_calls import ToolCalls
 from realtime_console.protocol import known_errors
-from realtime_console.protocol.client_events import item_truncate, response_cancel
+from realtime_console.protocol.client_events import (
+    item_truncate,
+    response_cancel,
+    response_create,
+)
 from realtime_console.protocol.turns import TurnTracker, heard_text
 from realtime_console.ui.view import TalkView
 
 if TYPE_CHECKING:
     from realtime_console.audio.speaker import PlaybackPosition, Speaker
     from realtime_console.eventlog import EventLogWriter
+    from realtime_console.tools import ToolRunner
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Clock = Callable[[], float]
@@ -100,6 +106,7 @@ class TalkHandlers:
         self._transcripts: collections.OrderedDict[str, list[str]] = collections.OrderedDict()
         self.watch = ReplyWatch(response_timeout_s, clock)
         self.create_response = create_response  # the server answers a voice turn by itself
+        self._follow_up_fields: dict[str, Any] = {}  # response.create after tool outputs
 
     def table(self) -> dict[str, Handler]:
         return {
@@ -198,6 +205,36 @@ class TalkHandlers:
         response = event.get("response")
         response_id = str(response.get("id", "")) if isinstance(response, dict) else ""
         self._set_state_if(self.turns.response_done(response_id, self.speaker.is_playing))
+
+    # ------------------------------------------------------------------ function calls
+
+    def tool_calls(
+        self, runner: ToolRunner, *, start_early: bool, follow_up: Mapping[str, Any] | None = None
+    ) -> ToolCalls:
+        """The session's function calls, answered the voice way: the model's next reply is
+        asked for as soon as the outputs are sent (``follow_up``), and the user speaking cancels
+        every call still running (a barge-in: the conversation moved on). ``follow_up``: the
+        ``response.create`` overrides of that reply (``tool_calls.follow_up_fields``)."""
+        self._follow_up_fields = dict(follow_up or {})
+        return ToolCalls(
+            runner,
+            view=self.view,
+            send=self._send_ok,
+            event_log=self.event_log,
+            start_early=start_early,
+            follow_up=self.follow_up,
+            cancel_on_speech=True,
+        )
+
+    async def _send_ok(self, event: dict[str, Any]) -> bool:
+        await self.send(event)
+        return True
+
+    async def follow_up(self) -> None:
+        """The tool outputs are in the conversation: ask for the reply that uses them, watched
+        like any reply (its ``response.created`` is the one the watch waits for)."""
+        self.watch.ask()
+        await self.send(response_create(**self._follow_up_fields))
 
     # ------------------------------------------------------------------ silent replies
 

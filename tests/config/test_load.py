@@ -55,7 +55,7 @@ def toml_keys(table: dict[str, Any], prefix: str = "") -> set[str]:
 ALL_KEYS = set().union(
     *(
         leaf_keys(getattr(Settings(), s), s)
-        for s in ("connection", "session", "audio", "completions", "log")
+        for s in ("connection", "session", "audio", "completions", "log", "tools")
     )
 )
 

@@ -304,4 +304,4 @@ async def test_spoken_turn_reply_is_heard_then_barge_in_stops_it(tmp_path: Path)
     print(f"audio stats: {events[-1][1]}")
     assert any(d == "server" and e["type"] == "conversation.item.truncated" for d, e in events)
     assert events[-1][1]["type"] == "audio_stats", "the log was flushed at shutdown"
-    assert b"[cut after" in out
+    assert b"[cut at " in out  # the reply's line marks where the listener stopped hearing it

@@ -14,9 +14,10 @@ from realtime_console._compat import TaskGroup
 from realtime_console.eventlog import read_log
 from realtime_console.modes.recycle import RecyclePolicy, limit_words
 from realtime_console.modes.session import configure, open_session, pump_events
-from realtime_console.modes.talk import run_talk
+from realtime_console.modes.talk import VOICED_DBFS, run_talk
 from realtime_console.modes.talk_controls import TalkCommands
 from realtime_console.protocol.client_events import input_audio_append, input_audio_commit
+from realtime_console.protocol.pcm import rms_dbfs
 from realtime_console.redact import Redactor
 from realtime_console.server.app import LocalServer
 from realtime_console.server.options import ServerOptions
@@ -27,6 +28,7 @@ from tests.modes.test_chat import expected_reply
 from tests.modes.test_reconnect import azure_settings, chat, chat_settings, log_events
 from tests.modes.test_talk import Devices, until
 from tests.modes.test_talk_handlers import RecordingView
+from tests.server.test_vad import tone
 
 
 async def chat_with_limit(
@@ -106,14 +108,15 @@ async def test_a_limit_that_comes_mid_reply_is_reconnected_and_the_turn_asked_ag
     tmp_path: Path,
 ) -> None:
     log = tmp_path / "log.jsonl"
-    # Replies of 1.5 s then 2.4 s against a 3 s limit renewed from 2.5 s: the second reply is
-    # streaming all through the renewal window, so no quiet moment comes and the 1001 cuts it.
-    first, second = "tell me everything you know about the sea, its ships and tides", "ok"
+    # Replies of 3.1 s then 5.0 s of audio, streamed at 2.5x (1.25 s, 2 s), against a 3 s limit
+    # renewed from 2.5 s: the second reply is streaming all through the renewal window, so no
+    # quiet moment comes and the 1001 cuts it; asked again, it fits in the new session.
+    first, second = "tell me about the sea", "ok"
     code, out, err = await chat_with_limit(
         log,
         [first, second],
         server_limit_s=3.0,
-        realtime_factor=2.0,
+        realtime_factor=2.5,
         policy=RecyclePolicy(limit_s=3.0, margin_s=0.5),
     )
     assert code == 0, err
@@ -199,6 +202,61 @@ async def test_talk_is_renewed_while_listening_and_the_microphone_streams_on(
     assert ("client", "input_audio_buffer.append") in kinds[last:]
     # Audio sent while listening and the server's silence: nothing was ever refused.
     assert ("server", "error") not in kinds
+
+
+async def test_talk_is_not_renewed_while_sent_speech_awaits_the_servers_answer(
+    tmp_path: Path,
+) -> None:
+    """Voiced audio the server has not yet answered with ``speech_started`` may be the start
+    of a turn: renewing then would leave its start on the old session and its end on the new
+    one, and the turn would never be answered. Here the server's VAD is set too deaf to ever
+    answer, so the session is renewed only once the voice has stopped for the hold time."""
+    log = tmp_path / "talk.jsonl"
+    devices, view, controls = Devices(), RecordingView(), TalkCommands()
+    options = ServerOptions(api_key=SERVER_KEY, realtime_factor=20.0, max_session_s=30.0)
+    async with LocalServer(options) as server:
+        settings = azure_settings(server, log)
+        deaf = replace(settings.session.turn_detection, threshold=0.99)  # needs -10.6 dBFS
+        settings = replace(settings, session=replace(settings.session, turn_detection=deaf))
+        talk = asyncio.ensure_future(
+            run_talk(
+                settings,
+                controls=controls,
+                view=view,
+                env={"AZURE_OPENAI_API_KEY": SERVER_KEY},
+                redactor=Redactor(),
+                backend=devices.backend(),
+                # Due for renewal from the first moment on.
+                recycle=RecyclePolicy(limit_s=30.0, margin_s=29.9),
+            )
+        )
+        try:
+
+            def renewals() -> int:
+                return sum("session renewed" in args[0] for args in view.named("notice"))
+
+            await until(lambda: bool(devices.inputs) and renewals() >= 1)
+            devices.inputs[0].feed(tone(1500, dbfs=-30.0))  # voiced, yet never "speech"
+            await until(lambda: renewals() >= 2, timeout=20.0)
+            controls.quit()
+            assert await asyncio.wait_for(talk, 5) == 0
+        finally:
+            talk.cancel()
+    records = list(read_log(log))
+    voiced = [
+        r.t
+        for r in records
+        if r.dir == "client"
+        and r.event["type"] == "input_audio_buffer.append"
+        and rms_dbfs(base64.b64decode(r.event["audio"])) > VOICED_DBFS
+    ]
+    renewed = [r.t for r in records if r.dir == "meta" and r.event["type"] == "session_recycled"]
+    assert voiced and len(renewed) >= 2
+    # None while the voice streamed, nor in the hold after it (1.5 s + 0.2 s of silence).
+    assert not [t for t in renewed if voiced[0] <= t < voiced[-1] + 1.5], (voiced, renewed)
+    assert [t for t in renewed if t >= voiced[-1] + 1.5]
+    kinds = [(r.dir, r.event["type"]) for r in records]
+    assert ("server", "input_audio_buffer.speech_started") not in kinds
 
 
 async def test_audio_sent_during_a_renewal_reaches_the_new_session_in_order(

@@ -267,9 +267,9 @@ def test_event_pane_summary_names_ids_and_never_carries_audio() -> None:
             "audio": "QUJD" * 1000,
         }
     )
-    assert line == "item_id=i1 audio_end_ms=420"
+    assert line == "i1 audio_end_ms=420"  # as `replay --types` shows it: one summariser
     delta = summarize({"type": "response.output_audio_transcript.delta", "delta": "x" * 100})
-    assert delta == repr("x" * 40)
+    assert delta == repr("x" * 59 + "…")
 
 
 async def test_audio_stats_notes_only_when_counts_change(tmp_path: Path) -> None:
