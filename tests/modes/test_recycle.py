@@ -246,11 +246,16 @@ async def test_talk_is_not_renewed_while_sent_speech_awaits_the_servers_answer(
     voiced = [
         r.t
         for r in records
-        if r.dir == "client"
+        if r.t is not None
+        and r.dir == "client"
         and r.event["type"] == "input_audio_buffer.append"
         and rms_dbfs(base64.b64decode(r.event["audio"])) > VOICED_DBFS
     ]
-    renewed = [r.t for r in records if r.dir == "meta" and r.event["type"] == "session_recycled"]
+    renewed = [
+        r.t
+        for r in records
+        if r.t is not None and r.dir == "meta" and r.event["type"] == "session_recycled"
+    ]
     assert voiced and len(renewed) >= 2
     # None while the voice streamed, nor in the hold after it (1.5 s + 0.2 s of silence).
     assert not [t for t in renewed if voiced[0] <= t < voiced[-1] + 1.5], (voiced, renewed)
