@@ -174,7 +174,7 @@ class McpCalls:
         self.event_log: EventLogWriter | None = None
         self.follow_up: FollowUp | None = None  # talk: ask for the next reply itself
         self.spawn: Spawn | None = None  # talk: where follow-up tasks run
-        self._listings: dict[str, _Listing] = {}  # by mcp_list_tools item id
+        self._listings = McpListings(self._line)
         self._started: dict[str, float] = {}  # mcp_call item id -> monotonic start
         self._responses: dict[str, _Response] = {}
         self._active: dict[str, None] = {}
@@ -210,60 +210,16 @@ class McpCalls:
     # ------------------------------------------------------------------ listings
 
     def _item_added(self, event: Event) -> None:
-        item = event.get("item")
-        if isinstance(item, Mapping) and item.get("type") == "mcp_list_tools":
-            item_id = str(item.get("id") or "")
-            if item_id and item_id not in self._listings:
-                _bounded(self._listings)
-                self._listings[item_id] = _Listing(str(item.get("server_label") or "?"))
+        self._listings.item_added(event.get("item"))
 
     def _item_done(self, event: Event) -> None:
-        item = event.get("item")
-        if not isinstance(item, Mapping) or item.get("type") != "mcp_list_tools":
-            return
-        self._item_added(event)
-        listing = self._listings.get(str(item.get("id") or ""))
-        if listing is None:
-            return
-        tools = item.get("tools")
-        listing.tools = (
-            [str(tool.get("name")) for tool in tools if isinstance(tool, Mapping)]
-            if isinstance(tools, list)
-            else []
-        )
-        self._show_listing(listing)
+        self._listings.item_done(event.get("item"))
 
     def _listing_completed(self, event: Event) -> None:
-        self._listing_outcome(event, "completed")
+        self._listings.outcome(event.get("item_id"), "completed")
 
     def _listing_failed(self, event: Event) -> None:
-        self._listing_outcome(event, "failed")
-
-    def _listing_outcome(self, event: Event, outcome: str) -> None:
-        item_id = str(event.get("item_id") or "")
-        listing = self._listings.get(item_id)
-        if listing is None:
-            _bounded(self._listings)
-            listing = self._listings[item_id] = _Listing("?")
-        listing.outcome = outcome
-        self._show_listing(listing)
-
-    def _show_listing(self, listing: _Listing) -> None:
-        # A failure is said at once; a success once the item with its tools is done too.
-        if listing.shown or listing.outcome is None:
-            return
-        if listing.outcome == "failed":
-            listing.shown = True
-            self._line(f"{listing.label}: listing failed; its tools cannot be called")
-            return
-        if listing.tools is None:
-            return
-        listing.shown = True
-        count = len(listing.tools)
-        names = ", ".join(listing.tools[:_SHOWN_TOOLS])
-        more = ", …" if count > _SHOWN_TOOLS else ""
-        plural = "tool" if count == 1 else "tools"
-        self._line(f"{listing.label}: {count} {plural}" + (f" ({names}{more})" if count else ""))
+        self._listings.outcome(event.get("item_id"), "failed")
 
     # ------------------------------------------------------------------ calls
 
@@ -299,20 +255,10 @@ class McpCalls:
         item_id = str(item.get("id") or "")
         started = self._started.pop(item_id, None)
         duration_ms = None if started is None else (time.monotonic() - started) * 1000.0
-        error = item.get("error")
+        self._line(call_line(item, duration_ms))
         label, name = str(item.get("server_label") or "?"), str(item.get("name") or "?")
-        if error:
-            status = "error"
-            message = error.get("message") if isinstance(error, Mapping) else error
-            outcome = f"failed: {_cut(str(message or error), _SHOWN_OUTPUT)}"
-        else:
-            status = "ok"
-            outcome = f"-> {_cut(' '.join(str(item.get('output') or '').split()), _SHOWN_OUTPUT)}"
-        took = f" ({duration_ms:.0f} ms)" if duration_ms is not None else ""
-        arguments = _shown_arguments(str(item.get("arguments") or ""))
-        self._line(f"{label}.{name} {arguments} {outcome}{took}")
         call_id = str(item.get("approval_request_id") or item_id)
-        self._note(call_id, label, name, status, duration_ms)
+        self._note(call_id, label, name, call_status(item), duration_ms)
 
     def _requested(self, response_id: str | None, item: Mapping[str, Any]) -> None:
         request = ApprovalRequest.from_item(item)
@@ -373,8 +319,7 @@ class McpCalls:
             if self.approvals is not None:
                 approve = await self.approvals.approve(request)
             if not approve:
-                arguments = request.shown_arguments
-                self._line(f"{request.server_label}.{request.name} {arguments} declined")
+                self._line(declined_line(request))
                 self._note(request.id, request.server_label, request.name, "declined", None)
             item = {
                 "type": "mcp_approval_response",
@@ -434,6 +379,95 @@ class McpCalls:
                 status=status,
                 duration_ms=round(duration_ms, 1) if duration_ms is not None else None,
             )
+
+
+# ---------------------------------------------------------------------- the words of the lines
+# Shared with ``replay`` (replay/call_lines.py), which shows a recorded session's MCP lines as
+# the live console did.
+
+
+class McpListings:
+    """Each server's listing, said once as one line: a failure at once, a success once both
+    ``mcp_list_tools.completed`` and the ``mcp_list_tools`` item (with its tools) are done,
+    whichever comes first."""
+
+    def __init__(self, show: Callable[[str], None]) -> None:
+        self._show = show
+        self._listings: dict[str, _Listing] = {}  # by mcp_list_tools item id
+
+    def item_added(self, item: object) -> None:
+        """A ``conversation.item.added`` (or ``.done``) item: names the listing's server."""
+        if isinstance(item, Mapping) and item.get("type") == "mcp_list_tools":
+            item_id = str(item.get("id") or "")
+            if item_id and item_id not in self._listings:
+                _bounded(self._listings)
+                self._listings[item_id] = _Listing(str(item.get("server_label") or "?"))
+
+    def item_done(self, item: object) -> None:
+        if not isinstance(item, Mapping) or item.get("type") != "mcp_list_tools":
+            return
+        self.item_added(item)
+        listing = self._listings.get(str(item.get("id") or ""))
+        if listing is None:
+            return
+        tools = item.get("tools")
+        listing.tools = (
+            [str(tool.get("name")) for tool in tools if isinstance(tool, Mapping)]
+            if isinstance(tools, list)
+            else []
+        )
+        self._show_listing(listing)
+
+    def outcome(self, item_id: object, outcome: str) -> None:
+        """``mcp_list_tools.completed`` or ``.failed`` of ``item_id``."""
+        key = str(item_id or "")
+        listing = self._listings.get(key)
+        if listing is None:
+            _bounded(self._listings)
+            listing = self._listings[key] = _Listing("?")
+        listing.outcome = outcome
+        self._show_listing(listing)
+
+    def _show_listing(self, listing: _Listing) -> None:
+        if listing.shown or listing.outcome is None:
+            return
+        if listing.outcome == "failed":
+            listing.shown = True
+            self._show(f"{listing.label}: listing failed; its tools cannot be called")
+            return
+        if listing.tools is None:
+            return
+        listing.shown = True
+        count = len(listing.tools)
+        names = ", ".join(listing.tools[:_SHOWN_TOOLS])
+        more = ", …" if count > _SHOWN_TOOLS else ""
+        plural = "tool" if count == 1 else "tools"
+        self._show(f"{listing.label}: {count} {plural}" + (f" ({names}{more})" if count else ""))
+
+
+def call_status(item: Mapping[str, Any]) -> str:
+    """``ok`` or ``error``: how a finished ``mcp_call`` item went."""
+    return "error" if item.get("error") else "ok"
+
+
+def call_line(item: Mapping[str, Any], duration_ms: float | None) -> str:
+    """A finished ``mcp_call`` item's line (after ``mcp> ``): ``notes.get_forecast {"city":
+    "Oslo"} -> Sunny in Oslo (12 ms)``, or ``… failed: …``."""
+    error = item.get("error")
+    if error:
+        message = error.get("message") if isinstance(error, Mapping) else error
+        outcome = f"failed: {_cut(str(message or error), _SHOWN_OUTPUT)}"
+    else:
+        outcome = f"-> {_cut(' '.join(str(item.get('output') or '').split()), _SHOWN_OUTPUT)}"
+    took = f" ({duration_ms:.0f} ms)" if duration_ms is not None else ""
+    label, name = str(item.get("server_label") or "?"), str(item.get("name") or "?")
+    arguments = _shown_arguments(str(item.get("arguments") or ""))
+    return f"{label}.{name} {arguments} {outcome}{took}"
+
+
+def declined_line(request: ApprovalRequest) -> str:
+    """A refused approval request's line: ``notes.delete_note {"title": "x"} declined``."""
+    return f"{request.server_label}.{request.name} {request.shown_arguments} declined"
 
 
 def _bounded(table: dict[str, Any]) -> None:

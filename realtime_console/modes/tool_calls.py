@@ -365,8 +365,7 @@ class ToolCalls:
         self.results.append(result)
         del self.results[:-32]
         self._note(entry.call, result.status, result.duration_s)
-        timed = result.status in ("ok", "error")  # a timeout or a refusal says enough
-        self._show(entry.call, _outcome(result), result.duration_s * 1000.0 if timed else None)
+        self._show(entry.call, call_outcome(result), shown_duration_ms(result))
         for response_id, response in list(self._responses.items()):
             if entry.call.call_id in response.calls:
                 self._maybe_answer(response_id, response)
@@ -432,10 +431,14 @@ class ToolCalls:
 
     def _show(self, call: ToolCall, outcome: str, duration_ms: float | None) -> None:
         if self._view is not None:
-            self._view.tool_call(call.name, _arguments(call), outcome, duration_ms)
+            self._view.tool_call(call.name, call_arguments(call), outcome, duration_ms)
 
 
-def _arguments(call: ToolCall) -> str:
+# The words of a call's ``tool>`` line, shared with ``replay`` (replay/call_lines.py), which
+# shows a recorded call as the live console did.
+
+
+def call_arguments(call: ToolCall) -> str:
     """The call's arguments for its one line, bounded."""
     text = call.shown_arguments
     if len(text) > _SHOWN_ARGUMENTS:
@@ -443,7 +446,12 @@ def _arguments(call: ToolCall) -> str:
     return text or "{}"
 
 
-def _outcome(result: ToolResult) -> str:
+def shown_duration_ms(result: ToolResult) -> float | None:
+    """The time the line shows: a timeout or a refusal says enough without one."""
+    return result.duration_s * 1000.0 if result.status in ("ok", "error") else None
+
+
+def call_outcome(result: ToolResult) -> str:
     """What the screen says after the call: its output, or how it failed."""
     if result.status == "ok":
         return f"-> {' '.join(result.output.split())}"

@@ -5,7 +5,8 @@ Client events are not dispatched (handlers react to the server), but two of them
 user saw and heard live, so the player re-enacts them: a typed user message is shown as the chat
 mode showed it, and a barge-in (the client's ``conversation.item.truncate``, or the console's
 ``barge_in`` meta note) stops playback and drops the cut response's late deltas, as live. HTTP
-exchanges (``audio say|ask|chat``) render as turns too (``http_player``).
+exchanges (``audio say|ask|chat``) render as turns too (``http_player``). Function and MCP calls
+show as the live ``tool>`` / ``mcp>`` lines (``call_lines``: from the log; nothing is run).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from realtime_console.handlers import AudioSink, ConsoleHandlers
 from realtime_console.protocol import pcm
 from realtime_console.protocol.turns import heard_text
 from realtime_console.replay.bad_audio import BadAudio
+from realtime_console.replay.call_lines import CallLines, LoggedCalls
 from realtime_console.replay.event_lines import TypeFilter, format_line
 from realtime_console.replay.http_player import HttpPlayer
 from realtime_console.replay.summary import user_text_of
@@ -103,6 +105,7 @@ class ReplayPlayer:
         type_filter: TypeFilter | None = None,
         write_line: Callable[[str], None] = print,
         cuts: Mapping[str, CutMark] | None = None,
+        calls: LoggedCalls | None = None,
     ) -> None:
         self.view = view
         # The log's barge-ins, read ahead: live, the cut was shown the moment the user spoke,
@@ -132,6 +135,13 @@ class ReplayPlayer:
         }
         self._meta: Mapping[str, Callable[[Mapping[str, Any]], None]] = {"barge_in": self._cut}
         self._http = HttpPlayer(view, playback, self.bad_audio)  # audio say|ask|chat exchanges
+        # The calls' lines, after the handlers had each event (live, the console's handlers
+        # come first, so a reply's line is ended before a call's line is shown).
+        self.calls = CallLines(view, calls)
+
+    def finish(self) -> None:
+        """The log ended (or the window did): lines still owed are shown."""
+        self.calls.finish()
 
     def _handler_failed(self, kind: str, exc: BaseException) -> None:
         self.view.notice(f"handler for {kind} failed: {exc}")
@@ -151,6 +161,7 @@ class ReplayPlayer:
             if event_type == "response.done":
                 self._cut_before_done(event.get("response"))
             await self.dispatcher.dispatch(event)
+            self.calls.feed(record)
             return
         if self._http.feed(record):
             return
@@ -158,6 +169,7 @@ class ReplayPlayer:
         react = table.get(event_type)
         if react is not None:
             react(event)
+        self.calls.feed(record)
 
     def _user_item(self, event: Mapping[str, Any]) -> None:
         item = event.get("item")

@@ -89,12 +89,20 @@ async def run_replay(
     shown_view: ConsoleView = view if options.transcript else SilentView(say)
     type_filter = TypeFilter(options.types) if options.types else None
     marks = {}
-    if options.transcript:  # only a transcript shows cuts: no extra pass for lines or figures
+    logged_calls = None
+    if options.transcript:  # only a transcript shows cuts and calls: no extra pass otherwise
+        from realtime_console.replay.call_lines import CALL_NEEDLES, collect_calls
         from realtime_console.replay.player import CUT_NEEDLES, collect_cut_marks
 
         marks = collect_cut_marks(scan_log(path, CUT_NEEDLES))
+        logged_calls = collect_calls(scan_log(path, CALL_NEEDLES))
     player = ReplayPlayer(
-        shown_view, playback=playback, type_filter=type_filter, write_line=write_line, cuts=marks
+        shown_view,
+        playback=playback,
+        type_filter=type_filter,
+        write_line=write_line,
+        cuts=marks,
+        calls=logged_calls,
     )
     builder = SummaryBuilder()
     observers: list[Observer] = [builder]
@@ -135,6 +143,7 @@ async def run_replay(
         if playback is not None:
             await playback.drain()
     finally:
+        player.finish()
         _end_open_line(shown_view)
         if renderer is not None:
             wav_stats = renderer.close()

@@ -288,6 +288,13 @@ class SummaryBuilder:
             if call is not None:
                 self._follow_up = self._by_response.get(call.response_id or "")
             return
+        if item.get("type") == "mcp_approval_response":
+            # The answer to an MCP approval request (yes or no): the reply after it belongs to
+            # the turn whose response asked, as the reply after function outputs does.
+            request = self._tools.by_call.get(str(item.get("approval_request_id") or ""))
+            if request is not None:
+                self._follow_up = self._by_response.get(request.response_id or "")
+            return
         if item.get("role") != "user":
             return
         turn = self._new_turn("text")
