@@ -172,21 +172,45 @@ def _turn_events(turn: int, start: float, voice: list[str]) -> list[tuple[float,
     return out
 
 
+# Runs the console in the child and, at its exit, writes the child's own peak RSS (VmHWM) to the
+# file named by argv[1]. ``ru_maxrss`` from wait4 is not that figure: a forked child starts with
+# the parent's pages counted, and this parent has just built a log of hundreds of MB.
+_LAUNCHER = """
+import atexit, runpy, sys
+def _report(path=sys.argv[1]):
+    try:
+        with open("/proc/self/status") as status:
+            hwm = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return
+    with open(path, "w") as out:
+        out.write(hwm)
+atexit.register(_report)
+sys.argv = ["realtime-console", *sys.argv[2:]]
+runpy.run_module("realtime_console", run_name="__main__")
+"""
+
+
 def measure(args: list[str]) -> dict[str, Any]:
     """Run the console in a fresh process; wall time and that process's peak RSS."""
     started = time.perf_counter()
-    with open(os.devnull, "w") as sink:
+    with tempfile.NamedTemporaryFile("r", suffix=".hwm") as hwm, open(os.devnull, "w") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "realtime_console", *args], stdout=sink, stderr=subprocess.PIPE
+            [sys.executable, "-c", _LAUNCHER, hwm.name, *args],
+            stdout=sink,
+            stderr=subprocess.PIPE,
         )
         _pid, status, usage = os.wait4(process.pid, 0)
+        reported = hwm.read().strip()
     elapsed = time.perf_counter() - started
     stderr = process.stderr.read().decode() if process.stderr else ""
+    # VmHWM is in kB; without /proc (not Linux) fall back to ru_maxrss, KiB on Linux and BSDs.
+    peak_kb = int(reported) if reported.isdigit() else usage.ru_maxrss
     return {
         "args": args,
         "exit": os.waitstatus_to_exitcode(status),
         "seconds": round(elapsed, 2),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # ru_maxrss is in KiB on Linux
+        "peak_rss_mb": round(peak_kb / 1024, 1),
         "stderr": stderr.strip()[:300],
     }
 
