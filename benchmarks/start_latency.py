@@ -14,6 +14,24 @@ the wall clock just before the process is spawned. ``talk`` opens the default so
 
 Target: median <= 1500 ms for both. Figures move with machine load; run on an idle machine.
 
+Where the time goes (``python -X importtime -m realtime_console --local chat``, 2 cores, load
+~1): importing ``openai`` is 300-450 ms of it, whoever imports it first (its ``__init__`` loads
+all of ``openai.types``, the chat-completion types included, so deferring the local server's
+completions routes saves nothing measurable: ~5 ms); aiohttp ~80 ms (shared by the SDK); the
+local server's own modules ~50 ms; the CLI, settings and mode ~60 ms; creating the SDK client
+~40 ms (httpx transport and its TLS context); the handshake and ``session.update`` round trip
+~30 ms. ``talk`` adds its modules, sounddevice, numpy and opening the devices (~150 ms).
+
+Measured (8 runs each, both builds alternated on the same shared 2-core machine; load average
+1.0-1.25): ``chat`` 671-724 ms → 576-616 ms, ``talk --plain`` 848-862 ms → 740-743 ms (median
+to ``session.updated``); the full-screen ``talk``, not measured here as it needs a terminal,
+918 → 777 ms (4 runs each under a pseudo-terminal, load 1.0). The cut: the heavy imports run
+with the cyclic GC paused and their objects then frozen (``realtime_console/_imports.py``: the
+GC spent 80-120 ms walking the SDK's pydantic models during start-up, 6 ms now), and
+``session.update`` is sent as soon as the socket opens instead of after ``session.created``
+(one network round trip less against a remote service; no measurable change against the
+in-process server).
+
 Run: ``python -m benchmarks.start_latency [--runs 10]`` (prints JSON).
 """
 

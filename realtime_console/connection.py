@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from realtime_console._compat import wait_for
+from realtime_console._imports import without_gc
 from realtime_console.auth import Credential
 from realtime_console.config import url_problem
 from realtime_console.errors import ConfigError, ConnectionLost, CredentialError
@@ -313,7 +314,8 @@ async def open_link(
     connect_timeout_s: float = 15.0,
 ) -> AsyncIterator[RealtimeLink]:
     """Connect as the Azure realtime quickstart does: ``client.realtime.connect(model=…)``."""
-    from openai import OpenAIError
+    with without_gc():  # the SDK's first import, when nothing imported it before (_imports.py)
+        from openai import OpenAIError
     from websockets.exceptions import InvalidHandshake, InvalidURI
 
     client = _make_client(target, credential)

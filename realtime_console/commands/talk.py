@@ -198,8 +198,11 @@ class _TextualUi:
 def _textual_ui(controls: TalkCommands, push_to_talk: bool) -> _TextualUi:
     import importlib
 
+    from realtime_console._imports import without_gc
+
     # Imported by name, and only here: textual is heavy, and ui/tui is built separately.
-    tui: Any = importlib.import_module("realtime_console.ui.tui.app")
+    with without_gc():  # a tenth of textual's import time is the GC (see _imports.py)
+        tui: Any = importlib.import_module("realtime_console.ui.tui.app")
     app = tui.TalkApp(controls, title="realtime-console talk", push_to_talk=push_to_talk)
     return _TextualUi(app)
 

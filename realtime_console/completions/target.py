@@ -124,7 +124,10 @@ def sdk_client(
     """The SDK client for ``target``. Its own retries are off: ``CompletionsClient`` retries,
     with a notice per retry. Every SDK argument is explicit, so no ``OPENAI_*`` / ``AZURE_*``
     variable the SDK would read on its own can change where requests go."""
-    from openai import AsyncAzureOpenAI, AsyncOpenAI, Timeout
+    from realtime_console._imports import without_gc
+
+    with without_gc():  # the SDK's first import is most of the start-up (_imports.py)
+        from openai import AsyncAzureOpenAI, AsyncOpenAI, Timeout
 
     # The whole budget for reading, but no 2-minute wait for a host that does not answer.
     timeout = Timeout(timeout_s, connect=min(timeout_s, connect_timeout_s))

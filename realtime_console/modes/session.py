@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from realtime_console import __version__
+from realtime_console._imports import without_gc
 from realtime_console.auth import Credential, credential_for, no_azure_endpoint
 from realtime_console.connection import (
     LinkSlot,
@@ -226,8 +227,9 @@ class Session:
 
 @contextlib.asynccontextmanager
 async def _local_target(settings: Settings) -> AsyncIterator[tuple[Target, Credential]]:
-    from realtime_console.server.app import LocalServer
-    from realtime_console.server.options import ServerOptions
+    with without_gc():  # the server imports the SDK's types: most of the start-up (_imports.py)
+        from realtime_console.server.app import LocalServer
+        from realtime_console.server.options import ServerOptions
 
     key = secrets.token_urlsafe(24)
     # eSpeak NG speech when installed (real speech for demos and for VAD), else the synthetic voice.
@@ -461,23 +463,27 @@ async def pump_events(session: Session) -> None:
 
 
 async def configure(session: Session, view: ConsoleView, timeout_s: float) -> None:
-    """Wait for ``session.created``, send our ``session.update``, wait for the answer.
+    """Send our ``session.update``, then wait for ``session.created`` and for the answer.
 
-    Both within ``timeout_s`` of the connection opening (``connection.connect_timeout_s``,
-    which bounds the handshake before it too); what did not arrive in time is named in one
-    ``ConnectionLost`` line. The answer is ``session.updated`` or an ``error``: one naming our
-    update, or one naming no client event at all, which can only be about the update, the one
-    client event outstanding (nothing else is sent before the session is configured).
+    The update goes out as soon as the socket is open, without waiting for ``session.created``:
+    the service reads client events from the moment the socket opens (the SDK's own examples
+    update the session right after connecting), so start-up costs one round trip less. Both
+    events are awaited within ``timeout_s`` of the connection opening
+    (``connection.connect_timeout_s``, which bounds the handshake before it too), in that order,
+    so what did not arrive in time is named in one ``ConnectionLost`` line. The answer is
+    ``session.updated`` or an ``error``: one naming our update, or one naming no client event
+    at all, which can only be about the update, the one client event outstanding (nothing else
+    is sent before the session is configured).
     """
     deadline = session.started_at + timeout_s
-    await _arrival(session, session.created, "session.created", deadline, timeout_s)
     update = session_update(session.session_config)
     answer = session.configured = session.waiters.expect(
         any_of(is_type("session.updated"), error_for({update["event_id"]}), unattributed_error())
     )
     try:
         await session.send(update)
-    except BaseException:  # a drop, or the cancellation the reader's failure brings
+        await _arrival(session, session.created, "session.created", deadline, timeout_s)
+    except BaseException:  # a drop, a timeout, or the cancellation the reader's failure brings
         if not answer.cancel() and not answer.cancelled():
             answer.exception()  # failed with the drop, which is reported once: retrieved
         raise
