@@ -5,7 +5,7 @@ SDK client, dispatcher, handlers), on the package's fake streams ticking in real
 own threads (20 ms blocks); the local server runs in a separate process (``serve``), so its VAD
 and voice synthesis are not counted. CPU is this process's ``time.process_time()`` over wall time.
 
-DESIGN §8: PortAudio through PulseAudio costs ~20% of a core here even with an empty callback, so
+PortAudio through PulseAudio costs ~20% of a core here even with an empty callback, so
 the console's own cost is reported as the difference from the same fake streams running with
 empty callbacks (``baseline``), which is the fakes' own ticking.
 

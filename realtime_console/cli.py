@@ -1,4 +1,4 @@
-"""Command line (DESIGN §2): parsing, and mapping every expected failure to one line + exit code.
+"""Command line: parsing, and mapping every expected failure to one line + exit code.
 
 This is the only module that exits. Heavy modules (openai, numpy, sounddevice, azure.identity,
 aiohttp) are imported inside the command that needs them, so ``--help`` stays fast.

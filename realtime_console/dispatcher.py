@@ -75,7 +75,7 @@ class Dispatcher:
             result = handler(event)
             if inspect.isawaitable(result):
                 await result
-        except Exception as exc:  # a failing handler must not kill the loop (DESIGN §4)
+        except Exception as exc:  # a failing handler must not kill the loop
             self.stats.handler_errors += 1
             log.debug("handler for %s failed", event_type, exc_info=True)
             if self._on_handler_error is not None:

@@ -1,4 +1,4 @@
-"""Event log, format version 1 (DESIGN §6, docs/event-log.md): JSON Lines, ``.gz`` by extension.
+"""Event log, format version 1 (docs/event-log.md): JSON Lines, ``.gz`` by extension.
 
 The writer flushes every line so a killed process loses at most the line being written, creates
 the file with mode 0600, and redacts at the source. The reader streams, maps beta names to GA,

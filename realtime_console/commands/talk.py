@@ -63,7 +63,7 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run, setting_flags=TALK_FLAGS)
 
 
-INTERRUPTED = 130  # the exit code of Ctrl+C (DESIGN §2)
+INTERRUPTED = 130  # the exit code of Ctrl+C (docs/architecture.md)
 
 
 def push_to_talk_settings(settings: Settings) -> Settings:

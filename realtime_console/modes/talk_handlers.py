@@ -1,7 +1,7 @@
 """The ``talk`` reactions to server events: turn state, latency, transcripts and barge-in.
 
 Registered on the dispatcher next to ``ConsoleHandlers`` (which plays audio and prints text), so
-the same table serves a live session and a replayed log. Barge-in (DESIGN §5): when the server
+the same table serves a live session and a replayed log. Barge-in: when the server
 hears the user start speaking while assistant audio is playing,
 
 1. the speaker fades out within one device block and drops everything queued;

@@ -1,8 +1,9 @@
 """Helpers for tests that talk to the local server (imported by tests only).
 
-``check_server_event`` holds any server event to the contract of DESIGN §5: it must validate
-against the SDK's ``RealtimeServerEvent`` union, strictly. ``EventRecorder`` reads a real SDK
-connection and checks every event it receives, so a test cannot see an event that was not checked.
+``check_server_event`` holds any server event to the protocol contract (docs/architecture.md):
+it must validate against the SDK's ``RealtimeServerEvent`` union, strictly. ``EventRecorder``
+reads a real SDK connection and checks every event it receives, so a test cannot see an event
+that was not checked.
 """
 
 from __future__ import annotations
