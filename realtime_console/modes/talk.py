@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 NO_DEVICE_HINT = "talk needs a microphone and a speaker (type instead with `chat`)"
 LEVEL_INTERVAL_S = 0.1  # mic level meter and playback-idle check: 10 Hz
 ECHO_STATUS_INTERVAL_S = 1.0  # the echo reduction in the status bar
+PLAYBACK_STATUS_INTERVAL_S = 1.0  # the playback buffer's delay and underruns in the status bar
 # A block sent louder than this may be speech the server has not yet answered with
 # ``speech_started``. Below the local server's VAD (-40 dBFS) and far above a quiet room's
 # floor, so noise alone rarely keeps a session from being renewed.
@@ -261,6 +262,7 @@ class _Talk:
         self.tool_calls: ToolCalls | None = None  # with tools.files: the model's calls
         self.echo: EchoStage | None = None  # echo cancellation / guard (audio/echo/)
         self._next_echo_status = 0.0
+        self._next_playback_status = 0.0
         session.on_lost.append(self._connection_lost)
         session.on_restored.append(self._reconnected)
 
@@ -362,6 +364,7 @@ class _Talk:
                 self.view.mic_level(pcm.rms_dbfs(timed.pcm))
                 self.talk.tick()
                 self._show_echo(now)
+                self._show_playback(now)
                 # The microphone never stops while talk runs: its clock drives the watchdog
                 # too, with no timer task of its own.
                 await self.talk.check_replies()
@@ -383,6 +386,16 @@ class _Talk:
             return
         self._next_echo_status = now + ECHO_STATUS_INTERVAL_S
         self.view.echo_status(True, self.echo.stats.echo_reduction_db)
+
+    def _show_playback(self, now: float) -> None:
+        """The adaptive buffer's playout delay and underruns, for the status bar, once a second:
+        read here on the loop from the speaker's stats, never pushed from the audio thread.
+        Every second, changed or not, so a view that was not drawn yet catches up."""
+        if now < self._next_playback_status:
+            return
+        self._next_playback_status = now + PLAYBACK_STATUS_INTERVAL_S
+        stats = self.speaker.stats
+        self.view.playback_status(stats.target_ms, stats.underruns)
 
     async def _send_pending(self) -> None:
         if self.pending:

@@ -100,6 +100,12 @@ class Totals:
     tool_latency_ms_max: float | None = None
     # Per limit name (``rate_limits.updated``), in the order first seen; empty without any.
     rate_limits: dict[str, RateLimitTotal] = field(default_factory=dict)
+    # The adaptive playback buffer (``audio_stats``): its playout delay at the end and at most,
+    # and the latest any reply's audio arrived. None when the log has no such field (a log of
+    # an earlier version, or no ``talk``): unknown, never a zero.
+    playback_target_ms_end: float | None = None
+    playback_target_ms_max: float | None = None
+    playback_jitter_ms_max: float | None = None
 
 
 @dataclass
@@ -165,6 +171,10 @@ def _finite_rate_limits(event: Mapping[str, Any]) -> Mapping[str, Any]:
 _TOKEN_KEYS = ("input_tokens", "output_tokens", "total_tokens")
 
 
+def _larger(known: float | None, value: float) -> float:
+    return value if known is None else max(known, value)
+
+
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -188,6 +198,9 @@ class SummaryBuilder:
         self._events = 0
         self._reconnects = 0
         self._underruns = 0
+        self._target_end: float | None = None
+        self._target_max: float | None = None
+        self._jitter_max: float | None = None
         self._rate_limits: dict[str, RateLimitTotal] = {}
         self._tools = ToolCallTracker()
         self._follow_up: Turn | None = None  # the turn whose tool outputs were just sent
@@ -445,6 +458,13 @@ class SummaryBuilder:
         count = whole_number(event.get("playback_underruns"))
         if count is not None and count > self._underruns:
             self._underruns = count
+        target = finite_number(event.get("playback_target_ms"))
+        if target is not None:
+            self._target_end = target  # the latest note's delay is the one at the end
+            self._target_max = _larger(self._target_max, target)
+        jitter = finite_number(event.get("playback_jitter_ms"))
+        if jitter is not None:  # each note has the last finished reply's: the worst of them
+            self._jitter_max = _larger(self._jitter_max, jitter)
 
     # -------------------------------------------------------------------- result
 
@@ -474,6 +494,9 @@ class SummaryBuilder:
             tool_latency_ms_median=percentile(tool_latencies, 0.5),
             tool_latency_ms_max=max(tool_latencies) if tool_latencies else None,
             rate_limits=dict(self._rate_limits),
+            playback_target_ms_end=self._target_end,
+            playback_target_ms_max=self._target_max,
+            playback_jitter_ms_max=self._jitter_max,
         )
         completions = self._completions.summary() if self._completions.turns else None
         return Summary(list(self.turns), totals, list(self._session_errors), completions)

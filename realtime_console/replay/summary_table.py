@@ -97,6 +97,20 @@ def _tools(totals: Totals) -> str:
     )
 
 
+def _playback(totals: Totals) -> str:
+    """The adaptive playback buffer, each figure only when the log has it (earlier versions
+    did not write them: nothing is shown rather than a zero)."""
+    parts = []
+    if totals.playback_target_ms_end is not None and totals.playback_target_ms_max is not None:
+        parts.append(
+            f"playback buffer {_num(totals.playback_target_ms_end)} ms at the end "
+            f"(max {_num(totals.playback_target_ms_max)} ms)"
+        )
+    if totals.playback_jitter_ms_max is not None:
+        parts.append(f"audio up to {_num(totals.playback_jitter_ms_max)} ms late")
+    return "".join(f", {part}" for part in parts)
+
+
 def _totals(totals: Totals) -> str:
     latency = (
         f"first audio ms median {_num(totals.first_audio_ms_median)}, "
@@ -116,8 +130,8 @@ def _totals(totals: Totals) -> str:
         f"{_num(totals.audio_heard_s, 2)} s uncut, {totals.truncated_turns} cut; "
         f"tokens {totals.input_tokens} in / {totals.output_tokens} out "
         f"({totals.total_tokens} total); {totals.errors} errors; "
-        f"{totals.reconnects} reconnects; {totals.underruns} underruns; {latency}"
-        f"{_tools(totals)}{limits}"
+        f"{totals.reconnects} reconnects; {totals.underruns} underruns{_playback(totals)}; "
+        f"{latency}{_tools(totals)}{limits}"
     )
 
 

@@ -9,6 +9,10 @@ Those status lines never split a conversation line: while a ``you (heard)>`` or 
 line is open they wait, and come out as soon as it ends (only the latest state: a state already
 left is not worth a line). Errors and connection notices still break in at once.
 
+The playback buffer is not printed as it changes; when playback ran dry during a reply, one
+``playback ran dry N times in that reply; buffer now 80 ms`` line follows once the reply is
+over (it waits, like the other status lines, for an open conversation line to end).
+
 With push-to-talk, "listening" would be wrong (nothing is heard until the key is pressed): the
 states say what the key does instead (``ready: press space to talk``, ``recording: press space
 to send``).
@@ -31,6 +35,9 @@ from realtime_console.ui.plain import PlainView
 from realtime_console.ui.view import TalkState
 
 HOLD_S = 1.5  # longest the assistant's text waits for the user's transcript
+# While talk is in these states a reply is still on its way or playing: its underruns are said
+# once it is over, in one line.
+_REPLYING = frozenset({TalkState.THINKING, TalkState.ASSISTANT_SPEAKING})
 PUSH_TO_TALK_KEY = "space"  # ui.keys: the key that starts and ends a push-to-talk turn
 
 # Push-to-talk: what each state means to the person holding the key.
@@ -65,12 +72,16 @@ class PlainTalkView(PlainView):
         self._user_pending = False
         self._held: list[tuple[str, str]] = []  # (response_id, text) waiting for the user line
         self._hold_timer: asyncio.TimerHandle | None = None
+        self._underruns = 0  # playback underruns so far (talk's playback_status)
+        self._underruns_said = 0  # of those, already said in a line
+        self._buffer_ms = 0.0
 
     def set_state(self, state: TalkState) -> None:
         if state is TalkState.USER_SPEAKING and self._transcripts:
             self._user_pending = True
         if state is not self._state:
             self._state = state
+            self._say_underruns()  # the reply just ended: its line comes before the new state
             said = _PUSH_TO_TALK_STATES.get(state) if self._push_to_talk else None
             self._talk_status("state", said or state.value)
 
@@ -155,6 +166,23 @@ class PlainTalkView(PlainView):
 
     def echo_status(self, on: bool, reduction_db: float | None) -> None:
         pass  # said once as a notice when talk starts; a changing figure is no line of text
+
+    def playback_status(self, target_ms: float, underruns: int) -> None:
+        # A figure that changes every second is no line of text: only underruns are said, once
+        # per reply, after it (the count may come a second late: then here, not at its end).
+        self._buffer_ms, self._underruns = target_ms, underruns
+        self._say_underruns()
+
+    def _say_underruns(self) -> None:
+        new = self._underruns - self._underruns_said
+        if new <= 0 or self._state in _REPLYING:
+            return
+        self._underruns_said = self._underruns
+        times = "once" if new == 1 else f"{new} times"
+        self._talk_status(
+            "playback",
+            f"playback ran dry {times} in that reply; buffer now {self._buffer_ms:.0f} ms",
+        )
 
     def mic_level(self, dbfs: float) -> None:
         self.last_level_dbfs = dbfs

@@ -104,6 +104,11 @@ class TalkView(ConsoleView, ServerUpdatesView, Protocol):
         """Echo cancellation on or off, and the echo reduction it achieves (dB over the last
         second or so of playback; None until measured). Called about once a second."""
 
+    def playback_status(self, target_ms: float, underruns: int) -> None:
+        """The adaptive playback buffer's current playout delay and the underruns so far (the
+        speaker's stats). Called from the talk loop, at most about once a second, when either
+        changed."""
+
     def assistant_cut(self, response_id: str, heard_text: str, heard_ms: int) -> None:
         """The user barged in: the listener heard ``heard_ms`` of this response, which covers
         about ``heard_text`` of its transcript; show the transcript as cut at that point."""

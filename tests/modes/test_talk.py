@@ -124,6 +124,8 @@ async def test_a_spoken_turn_gets_a_played_reply_and_speaking_over_it_truncates(
         talk.cancel()
 
     assert view.named("turn_latency"), "latency of the first turn was reported"
+    shown = view.named("playback_status")  # the status bar's buffer, from the talk loop
+    assert shown, "the playback buffer was reported"
     records = list(read_log(log))
     client = [r.event for r in records if r.dir == "client"]
     server = [r.event for r in records if r.dir == "server"]
@@ -145,6 +147,8 @@ async def test_a_spoken_turn_gets_a_played_reply_and_speaking_over_it_truncates(
     assert barge_in["audio_end_ms"] == truncate["audio_end_ms"] > 0
     assert barge_in["audio_end_ms"] <= barge_in["received_ms"]
     assert meta[-1]["type"] == "audio_stats" and meta[-1]["final"] is True
+    target_ms, underruns = shown[-1]
+    assert target_ms > 0 and 0 <= underruns <= meta[-1]["playback_underruns"]
     mic_block_ms = max(AudioSettings().block_ms, AudioSettings().append_ms)
     assert meta[-1]["mic_blocks"] * mic_block_ms >= 1000  # over a second of microphone audio
     assert not any(e["type"] == "error" for e in server), [

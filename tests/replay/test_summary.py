@@ -182,3 +182,46 @@ def test_counts_no_float_holds_or_bools_are_not_counted(tmp_path: Path) -> None:
     document = json.loads(render_json(summary))
     assert document["totals"]["total_tokens"] == 12
     assert "tokens 5 in" in render_table(summary)
+
+
+def _stats(t: float, final: bool, underruns: int, **playback: float) -> dict[str, object]:
+    return ev(t, "meta", "audio_stats", final=final, playback_underruns=underruns, **playback)
+
+
+def test_the_playback_buffer_at_the_end_its_max_and_the_worst_lateness(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path / "buffer.jsonl",
+        [
+            _stats(10.0, False, 0, playback_target_ms=40.0, playback_jitter_ms=12.5),
+            _stats(20.0, False, 2, playback_target_ms=130.0, playback_jitter_ms=95.0),
+            _stats(30.0, False, 2, playback_target_ms=90.0, playback_jitter_ms=30.0),
+            _stats(31.0, True, 2, playback_target_ms=81.0, playback_jitter_ms=20.0),
+        ],
+    )
+    summary = SummaryBuilder().feed_all(read_log(log)).summary()
+    totals = summary.totals
+    assert (totals.underruns, totals.playback_target_ms_end) == (2, 81.0)
+    assert (totals.playback_target_ms_max, totals.playback_jitter_ms_max) == (130.0, 95.0)
+    line = render_table(summary).splitlines()[-1]
+    assert (
+        "2 underruns, playback buffer 81 ms at the end (max 130 ms), audio up to 95 ms late;"
+        in line
+    )
+    document = json.loads(render_json(summary))["totals"]
+    assert (document["playback_target_ms_end"], document["playback_target_ms_max"]) == (81, 130)
+    assert document["playback_jitter_ms_max"] == 95.0
+
+
+def test_a_log_without_the_buffer_fields_shows_none_of_them(tmp_path: Path) -> None:
+    # An earlier version's notes: underruns only; a corrupt figure counts as absent too.
+    log = write_log(
+        tmp_path / "old.jsonl",
+        [_stats(10.0, False, 1), _stats(11.0, True, 1, playback_target_ms=float("nan"))],
+    )
+    summary = SummaryBuilder().feed_all(read_log(log)).summary()
+    line = render_table(summary).splitlines()[-1]
+    assert "1 underruns;" in line and "buffer" not in line and "late" not in line
+    document = json.loads(render_json(summary))["totals"]
+    assert document["underruns"] == 1
+    for key in ("playback_target_ms_end", "playback_target_ms_max", "playback_jitter_ms_max"):
+        assert document[key] is None  # unknown, not 0

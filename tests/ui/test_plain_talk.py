@@ -226,3 +226,42 @@ def test_finish_prints_held_text_and_ends_the_line() -> None:
     v.assistant_delta("r1", "held reply")  # waiting for the user's transcript
     v.finish()  # the connection was lost for good: the error comes next
     assert out.getvalue() == "assistant> held reply\n"
+
+
+def test_underruns_of_a_reply_are_one_line_after_it_never_splitting_it() -> None:
+    v, out, err = view(transcripts=False)
+    v.playback_status(40.0, 0)  # the buffer alone is never a line
+    v.set_state(TalkState.ASSISTANT_SPEAKING)
+    v.assistant_delta("r1", "Hello")
+    v.playback_status(80.0, 1)
+    v.playback_status(100.0, 2)  # still replying: nothing yet
+    v.assistant_done("r1", "completed")
+    assert err.getvalue() == "-- assistant speaking\n"
+    v.set_state(TalkState.LISTENING)  # the reply's audio is over
+    assert out.getvalue() == "assistant> Hello\n"
+    assert err.getvalue() == (
+        "-- assistant speaking\n"
+        "-- playback ran dry 2 times in that reply; buffer now 100 ms\n"
+        "-- listening\n"
+    )
+    v.playback_status(90.0, 2)  # the same count again: said already
+    v.playback_status(90.0, 3)  # counted a second late, after the reply: said then, once
+    v.playback_status(90.0, 3)
+    assert err.getvalue().endswith("-- playback ran dry once in that reply; buffer now 90 ms\n")
+    assert err.getvalue().count("playback ran dry") == 2
+
+
+def test_underruns_said_while_the_users_line_is_open_wait_for_it() -> None:
+    v, out, err = view()
+    v.set_state(TalkState.ASSISTANT_SPEAKING)
+    v.playback_status(60.0, 1)
+    v.user_transcript("u1", "wait", final=False)  # the user barges in, their line opens
+    v.set_state(TalkState.USER_SPEAKING)
+    assert err.getvalue() == "-- assistant speaking\n"
+    v.user_transcript("u1", "", final=True)
+    assert err.getvalue() == (
+        "-- assistant speaking\n"
+        "-- playback ran dry once in that reply; buffer now 60 ms\n"
+        "-- user speaking\n"
+    )
+    assert out.getvalue().startswith("you (heard)> wait")

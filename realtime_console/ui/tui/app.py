@@ -44,6 +44,7 @@ from realtime_console.ui.tui.status_bar import (
     EchoBadge,
     LevelMeter,
     MicBadge,
+    PlaybackBadge,
     RateLimitBadge,
     StateBadge,
     StatusBar,
@@ -111,7 +112,7 @@ TurnView.tool {
     height: 1;
     background: $panel;
 }
-#state, #mic, #echo, #limits {
+#state, #mic, #echo, #playback, #limits {
     width: auto;
 }
 #meter {
@@ -298,6 +299,10 @@ class TalkApp(App[int]):
     def echo_status(self, on: bool, reduction_db: float | None) -> None:
         if self._widgets is not None:  # about once a second: a lookup is cheap enough
             self.query_one(EchoBadge).show(on, reduction_db)
+
+    def playback_status(self, target_ms: float, underruns: int) -> None:
+        if self._widgets is not None:  # at most once a second, as the echo badge
+            self.query_one(PlaybackBadge).show(target_ms, underruns)
 
     def mic_level(self, dbfs: float) -> None:
         self.meter.feed(dbfs)  # a compare and a store; the frame clock draws it

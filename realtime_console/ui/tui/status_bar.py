@@ -1,8 +1,12 @@
 """The one-line status bar: talk state, microphone (mute / push-to-talk), level meter, echo
-cancellation, turn info.
+cancellation, the playback buffer, turn info.
 
 Each part is its own small widget holding reactives, so a change redraws only that part; the
-level meter is sampled by the app's frame clock, never redrawn per microphone block.
+level meter is sampled by the app's frame clock, never redrawn per microphone block. A part
+whose text changes width lays the bar out again, and when the terminal is too narrow for every
+part the least needed ones give way (``StatusBar.fit``) rather than being cut off at the edge:
+the last turn's latency first (the conversation shows it with each answer too), then the
+playback buffer. State, meter, microphone, echo and rate limit always stay.
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -40,6 +46,17 @@ STATE_WIDTH = max(len(state.value) for state in TalkState) + 4
 """Every state draws this wide, so the parts right of it never jump."""
 
 
+class _Part(Widget):
+    """A part of the status bar: when its width changes the bar checks what still fits."""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.refit()
+
+    def refit(self) -> None:
+        if isinstance(self.parent, StatusBar):
+            self.parent.fit()
+
+
 class StateBadge(Widget):
     state: reactive[TalkState] = reactive(TalkState.CONNECTING)
 
@@ -48,12 +65,13 @@ class StateBadge(Widget):
         return Text(f" {symbol} {self.state.value}".ljust(STATE_WIDTH), style=f"bold {style}")
 
 
-class MicBadge(Widget):
+class MicBadge(_Part):
     """Mute and turn-taking: ``VAD`` (the server detects speech) or push-to-talk idle/talking."""
 
-    muted: reactive[bool] = reactive(False)
-    push_to_talk: reactive[bool] = reactive(False)
-    talking: reactive[bool] = reactive(False)
+    # layout: the width follows the text (" MUTED " alone, " ● REC · space sends ").
+    muted: reactive[bool] = reactive(False, layout=True)
+    push_to_talk: reactive[bool] = reactive(False, layout=True)
+    talking: reactive[bool] = reactive(False, layout=True)
 
     def render(self) -> Text:
         out = Text()
@@ -88,13 +106,13 @@ class LevelMeter(Widget):
         return Text.assemble(("mic ", "dim"), render_meter(self.shown_db, METER_WIDTH))
 
 
-class EchoBadge(Widget):
+class EchoBadge(_Part):
     """Echo cancellation: ``AEC −38 dB`` (on, with the echo reduction achieved while the
     assistant spoke), ``AEC on`` before anything was measured, ``AEC off``; empty until talk
     says which. Whole decibels, so the figure redraws about once a second at most."""
 
-    on: reactive[bool | None] = reactive(None)
-    reduction_db: reactive[int | None] = reactive(None)
+    on: reactive[bool | None] = reactive(None, layout=True)  # layout: the width follows the text
+    reduction_db: reactive[int | None] = reactive(None, layout=True)
 
     def show(self, on: bool, reduction_db: float | None) -> None:
         self.on = on
@@ -110,7 +128,39 @@ class EchoBadge(Widget):
         return Text.assemble((" AEC ", "bold green"), (f"−{self.reduction_db} dB ", "green"))
 
 
-class RateLimitBadge(Widget):
+class PlaybackBadge(_Part):
+    """The adaptive playback buffer: ``buffer 40 ms``, then ``· 2 underruns`` once playback ran
+    dry; empty until talk reports it. Whole milliseconds, fed at most once a second. Where the
+    bar is short of room, ``compact`` keeps only the underruns (``2 underruns``), the figure
+    that says something went wrong."""
+
+    # layout: the badge's width follows its text (``· 2 underruns`` appears, 40 → 120 ms).
+    target_ms: reactive[int | None] = reactive(None, layout=True)
+    underruns: reactive[int] = reactive(0, layout=True)
+    compact: reactive[bool] = reactive(False, layout=True)
+
+    def show(self, target_ms: float, underruns: int) -> None:
+        self.target_ms = round(target_ms)
+        self.underruns = underruns
+        self.refit()  # also while hidden, when it has no size to change
+
+    def text(self, compact: bool) -> Text:
+        if self.target_ms is None:
+            return Text()
+        out = Text()
+        if not (compact and self.underruns):
+            out.append_text(Text.assemble((" buffer ", "dim"), (f"{self.target_ms} ms ", "bold")))
+        if self.underruns:
+            plural = "underrun" if self.underruns == 1 else "underruns"
+            dot = " " if compact else "· "
+            out.append(f"{dot}{self.underruns} {plural} ", style="bold yellow")
+        return out
+
+    def render(self) -> Text:
+        return self.text(self.compact)
+
+
+class RateLimitBadge(_Part):
     """The most constrained of the service's rate limits (``rate_limits.updated``); empty until
     the first update. Turns red, with the reset time, once less than 10 % is left."""
 
@@ -124,11 +174,14 @@ class RateLimitBadge(Widget):
         return Text(f" {shown} ", style="bold white on dark_red" if self.limit.low else "dim")
 
 
-class TurnInfo(Widget):
+class TurnInfo(_Part):
     """Last turn's latency (speech stopped → first assistant audio); the session is in the
     header."""
 
     latency_ms: reactive[float | None] = reactive(None)
+
+    def watch_latency_ms(self) -> None:
+        self.refit()  # its share of the bar does not change with its text: no resize says so
 
     def render(self) -> Text:
         value = "—" if self.latency_ms is None else f"{self.latency_ms:.0f} ms"
@@ -145,5 +198,41 @@ class StatusBar(Horizontal):
         yield LevelMeter(self._ballistics, id="meter")
         yield MicBadge(id="mic")
         yield EchoBadge(id="echo")
+        yield PlaybackBadge(id="playback")
         yield RateLimitBadge(id="limits")
         yield TurnInfo(id="turn-info")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit()
+
+    def fit(self) -> None:
+        """Show what fits the bar's width: while the parts' texts are wider than the bar, hide
+        the turn info, then shorten the playback badge to its underruns, then hide it."""
+        badges = self.query(PlaybackBadge)
+        width = self.size.width
+        if not width or not badges:
+            return  # not laid out yet
+        playback = badges.first()
+        needed = {part.id: _needed_width(part, self.size) for part in self.children}
+        needed["playback"] = playback.text(compact=False).cell_len
+        total = sum(needed.values())
+        hidden: set[str] = set()
+        compact = False
+        if total > width:
+            hidden.add("turn-info")
+            total -= needed["turn-info"]
+        if total > width and playback.underruns:
+            compact = True
+            total += playback.text(compact=True).cell_len - needed["playback"]
+        if total > width:
+            hidden.add("playback")
+        playback.compact = compact
+        for part in self.children:
+            shown = part.id not in hidden
+            if part.display != shown:  # only a real change lays the bar out again
+                part.display = shown
+
+
+def _needed_width(part: Widget, container: Size) -> int:
+    """The cells a part's text needs, padding included (a ``1fr`` part too, not its share)."""
+    return part.get_content_width(container, container) + part.styles.gutter.width
