@@ -172,9 +172,10 @@ def last_audio_stats(events: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]
 async def test_on_a_loopback_aec_stops_the_reply_from_interrupting_itself(tmp_path: Path) -> None:
     """A null sink's monitor hears the reply as a perfect digital copy at full level (-1 dB):
     the hardest echo there is. Without AEC every reply is cut by its own sound (8-10 times in
-    10 s here); with AEC the echo is detected and cancelled, but on a busy 2-core machine a
-    short leak still reached the VAD in some runs (0-3 cuts; docs/echo-cancellation.md), so the
-    assertion is the comparison, not zero."""
+    10 s here); with AEC the echo is detected and cancelled and the reply plays to its end.
+    The one exception is a speaker underflow: the output ran dry and the echo path itself moved,
+    which AEC3 must re-learn (re-aligning the reference at once is not built yet,
+    docs/echo-cancellation.md); then fewer cuts is what is asserted."""
     pytest.importorskip("pywebrtc_audio", reason="the aec extra (pywebrtc-audio) is not installed")
     off = await talk_on_a_loopback(tmp_path, "off")
     on = await talk_on_a_loopback(tmp_path, "on")
@@ -185,5 +186,9 @@ async def test_on_a_loopback_aec_stops_the_reply_from_interrupting_itself(tmp_pa
     )
     assert barge_ins(off) >= 2, "the reply's own sound never reached the server's VAD"
     assert "echo_detected" not in last_audio_stats(off)  # off: no stage, no figures
-    assert last_audio_stats(on)["echo_detected"] is True
-    assert barge_ins(on) < barge_ins(off)
+    stats = last_audio_stats(on)
+    assert stats["echo_detected"] is True
+    if stats["output_underflows"] == 0:
+        assert barge_ins(on) == 0
+    else:
+        assert barge_ins(on) < barge_ins(off)

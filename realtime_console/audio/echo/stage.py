@@ -45,15 +45,15 @@ DEFAULT_LEAD_MS = 10.0
 # early would leave holes in the reference that no later block fills.
 MAX_WAIT_S = 0.15
 _POLL_S = 0.002
-# Consecutive blocks take consecutive reference samples (``_reference_span``): re-reading each
-# block's start from the callbacks' times would cut the reference at every block by their
-# jitter (a few samples to 2 ms), and AEC3 loses its grip at every cut (measured through
-# PulseAudio: most of each reply's echo got through); jumping 5 ms whenever the clocks drifted
-# that far still let the echo through about once a second.
+# Consecutive blocks take consecutive reference samples (``_reference_span``), an exact copy,
+# never stretched: AEC3 learns the echo path and any shift of the reference against it, even
+# 1 ms, lets echo through until it re-learns (measured on a PulseAudio loopback). The callbacks'
+# times are not a steady clock: every few seconds PulseAudio calls the speaker back twice in a
+# row, so the hand-over times jump by a block (20 ms) while what plays does not move; following
+# those jumps, even smoothly (2 % per block), caused every leak and every false barge-in
+# measured there. The two devices' real drift (tens of ppm) stays far below a block for a
+# session's length. Only an error over ``RESYNC_SAMPLES`` (a stall, a restart) is a jump.
 RESYNC_SAMPLES = 2400  # 100 ms
-MAX_SLEW = 0.02  # a block's reference is stretched or squeezed by at most this share
-SLEW_GAIN = 0.5  # share of the clocks' disagreement made up per block
-DEADBAND_SAMPLES = 48  # 2 ms: closer than this the clocks' own jitter is all there is
 _SMOOTHING = 0.9  # per block (100 ms): the reduction figure covers about the last second
 _FAR_ACTIVE_DBFS = -50.0
 _AUDIBLE_DBFS = -55.0  # a quieter block cannot start the VAD (-40 dBFS at threshold 0.5)
@@ -119,9 +119,6 @@ class EchoStage:
         first, take = self._reference_span(start_time - self.shift_s, n)
         window = self.tap.read_index(first - span, take + span)
         far = window[span:]
-        if take != n:  # the clocks drifted: fit the reference to the block, smoothly
-            positions = np.linspace(0, take - 1, n)
-            far = np.interp(positions, np.arange(take), far).astype(np.int16)
         out = near
         if self.canceller is not None:
             cleaned = self.canceller.process(near.astype(np.int16), far)
@@ -136,24 +133,17 @@ class EchoStage:
     def _reference_span(self, start: float, n: int) -> tuple[int, int]:
         """Where this block's reference starts in the tap and how many samples it spans.
 
-        It continues right after the previous block's, so AEC3 sees one unbroken signal. The
-        two devices' clocks drift apart (through PulseAudio the input ran 0.8 % slow), so the
-        span is stretched or squeezed by up to ``MAX_SLEW`` to follow where the clocks put it;
-        only an error over ``RESYNC_SAMPLES`` (a stall, a restart) is a jump. Then it waits
-        (this worker thread, ``MAX_WAIT_S`` at most: a stopped speaker never gets there) until
-        the speaker has been handed all of it."""
+        It continues right after the previous block's, so AEC3 sees one unbroken signal (see
+        ``RESYNC_SAMPLES``); only when the clocks put it more than that elsewhere (a stall, a
+        restart) does it jump there. Then it waits (this worker thread, ``MAX_WAIT_S`` at most:
+        a stopped speaker never gets there) until the speaker has been handed all of it."""
         target = self.tap.index_at(start)
         if target is None:
             return 0, n
-        index = self._next_index
+        index, take = self._next_index, n
         if index is None or abs(target - index) > RESYNC_SAMPLES:
-            index, take = target, n
+            index = target
             self.resyncs += 1
-        elif abs(target - index) <= DEADBAND_SAMPLES:
-            take = n  # an exact copy: interpolating costs the top octave a little
-        else:
-            limit = max(1, round(n * MAX_SLEW))
-            take = n + max(-limit, min(limit, round((target - index) * SLEW_GAIN)))
         self._next_index = index + take
         deadline = time.monotonic() + MAX_WAIT_S
         while self.tap.written < index + take and time.monotonic() < deadline:

@@ -117,3 +117,46 @@ async def test_an_echo_is_detected_on_its_first_audible_block() -> None:
     # Every block loud enough for the VAD went out cleaned: none was sent raw first.
     sent = [level_db(c.sent or b"") for c in captured if level_db(c.raw) > -40]
     assert sent and max(sent) < -40
+
+
+class _RecordingCanceller:
+    """Records the reference each block is paired with; passes the microphone through."""
+
+    def __init__(self) -> None:
+        self.stream_delay_ms = 0
+        self.references: list[np.ndarray] = []
+
+    def process(self, near: np.ndarray, far: np.ndarray | None = None) -> np.ndarray:
+        assert far is not None
+        self.references.append(far.copy())
+        return near
+
+
+def test_the_reference_stays_one_unbroken_copy_when_the_callback_times_jump() -> None:
+    """PulseAudio calls the speaker back twice in a row every few seconds: the hand-over times
+    jump by a block while what plays does not move. The reference must not follow (stretching
+    it even by 1 ms lets echo through while AEC3 re-learns): it stays an exact, contiguous copy
+    of what was played, block after block."""
+    from realtime_console.audio.echo.reference import FarEndTap
+
+    tap, block, mic_block = FarEndTap(seconds=4.0), 480, 2400  # 20 ms out, 100 ms in
+    played = (np.arange(RATE * 3) % 30_000).astype(np.int16)  # each sample names its index
+    handed_at, t = [], 0.0
+    for k in range(len(played) // block):
+        if k % 40 == 20:
+            t -= block / RATE  # a second callback at once: the times jump a block early
+        handed_at.append(t)
+        t += block / RATE
+    canceller = _RecordingCanceller()
+    stage = EchoStage(tap, canceller=canceller)
+    written = 0
+    for m in range(len(played) // mic_block - 2):
+        end_time = (m + 1) * mic_block / RATE
+        while written < len(played) // block and handed_at[written] <= end_time + 0.2:
+            tap.write(played[written * block : (written + 1) * block], handed_at[written])
+            written += 1
+        stage.process_now(np.zeros(mic_block, dtype="<i2").tobytes(), m * mic_block / RATE)
+    reference = np.concatenate(canceller.references)
+    start = int(reference[0])
+    assert stage.resyncs == 1  # only the first block placed the reference
+    assert np.array_equal(reference, played[start : start + len(reference)])
