@@ -32,13 +32,14 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from realtime_console.config.mcp_servers import parse_servers, session_tools
 from realtime_console.dispatcher import Event, Handler
 from realtime_console.modes.reply_watch import answers_the_conversation, response_id_of
+from realtime_console.modes.tool_calls import FollowUp, Send, Spawn
 from realtime_console.protocol.client_events import new_event_id
 from realtime_console.protocol.history import new_item_id
 from realtime_console.ui.view import Question, Questions
@@ -50,9 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Send = Callable[[dict[str, Any]], Awaitable[object]]
-Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None]"]
-FollowUp = Callable[[], Awaitable[None]]
 
 MAX_TRACKED = 256  # items and responses remembered at once: the server chooses their ids
 _SHOWN_ARGUMENTS = 120  # characters of a call's arguments on its one line
