@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from realtime_console.config.mcp_servers import parse_servers, session_tools
 from realtime_console.dispatcher import Event, Handler
-from realtime_console.modes.reply_watch import answers_the_conversation, response_id_of
+from realtime_console.modes.active_responses import ActiveResponses
+from realtime_console.modes.reply_watch import response_id_of
 from realtime_console.modes.tool_calls import FollowUp, Send, Spawn
 from realtime_console.protocol.client_events import new_event_id
 from realtime_console.protocol.history import new_item_id
@@ -175,9 +176,7 @@ class McpCalls:
         self._listings = McpListings(self._line)
         self._started: dict[str, float] = {}  # mcp_call item id -> monotonic start
         self._responses: dict[str, _Response] = {}
-        self._active: dict[str, None] = {}
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._active = ActiveResponses()  # a follow-up waits until none is in flight
         self.calls: list[tuple[str, str]] = []  # (name, status) of the last few, for tests
         self._asking: set[asyncio.Task[None]] = set()  # talk: approvals being asked, answered
 
@@ -222,10 +221,7 @@ class McpCalls:
     # ------------------------------------------------------------------ calls
 
     def _response_created(self, event: Event) -> None:
-        response_id = response_id_of(event)
-        if response_id is not None and answers_the_conversation(event):
-            self._active[response_id] = None
-            self._idle.clear()
+        self._active.created(event)
 
     def _output_item_added(self, event: Event) -> None:
         item = event.get("item")
@@ -278,9 +274,7 @@ class McpCalls:
         response_id = response_id_of(event)
         if response_id is None:
             return
-        self._active.pop(response_id, None)
-        if not self._active:
-            self._idle.set()
+        self._active.done(response_id)
         body = event.get("response")
         body = body if isinstance(body, Mapping) else {}
         output = body.get("output")
@@ -335,7 +329,7 @@ class McpCalls:
         response.answered = True
         if not response.completed or not await self._answer(response.requests):
             return
-        await self._idle.wait()
+        await self._active.wait_idle()
         assert self.follow_up is not None
         await self.follow_up()
 
@@ -347,8 +341,7 @@ class McpCalls:
     def forget(self) -> None:
         """The connection dropped: nothing on it will be answered or finish."""
         self.cancel_all()
-        self._active.clear()
-        self._idle.set()
+        self._active.forget()
         self._started.clear()
         for response in self._responses.values():
             response.answered = True

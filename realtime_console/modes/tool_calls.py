@@ -41,7 +41,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from realtime_console.dispatcher import Event, Handler
 from realtime_console.errors import ConfigError
-from realtime_console.modes.reply_watch import answers_the_conversation, response_id_of
+from realtime_console.modes.active_responses import ActiveResponses
+from realtime_console.modes.reply_watch import response_id_of
 from realtime_console.protocol.client_events import function_call_output
 from realtime_console.protocol.history import new_item_id
 from realtime_console.tools.model import ToolCall, ToolResult, calls_in_response
@@ -200,9 +201,7 @@ class ToolCalls:
         self._cancel_on_speech = cancel_on_speech
         self.spawn: Spawn | None = None
         self._responses: dict[str, _Response] = {}
-        self._active: dict[str, None] = {}  # responses created and not done
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._active = ActiveResponses()  # a follow-up waits until none is in flight
         self._answers: set[asyncio.Task[None]] = set()  # sending outputs (talk: + follow-up)
         self.results: list[ToolResult] = []  # the last few, for tests and summaries
         self.cancelled = 0
@@ -261,8 +260,7 @@ class ToolCalls:
         one that was not done are never answered (their results would have nowhere to go; the
         turn is asked again after the reconnect, and the model calls again if it still wants
         to)."""
-        self._active.clear()
-        self._idle.set()
+        self._active.forget()
         for response_id, response in list(self._responses.items()):
             if response.done:
                 continue
@@ -277,10 +275,7 @@ class ToolCalls:
     # ------------------------------------------------------------------ server events
 
     def _response_created(self, event: Event) -> None:
-        response_id = response_id_of(event)
-        if response_id is not None and answers_the_conversation(event):
-            self._active[response_id] = None
-            self._idle.clear()
+        self._active.created(event)
 
     def _arguments_done(self, event: Event) -> None:
         response_id = response_id_of(event)
@@ -297,9 +292,7 @@ class ToolCalls:
         response_id = response_id_of(event)
         if response_id is None:
             return
-        self._active.pop(response_id, None)
-        if not self._active:
-            self._idle.set()
+        self._active.done(response_id)
         body = event.get("response")
         body = body if isinstance(body, Mapping) else {}
         for call in calls_in_response(body):
@@ -414,7 +407,7 @@ class ToolCalls:
         finally:
             self._settle(response, sent)
         if sent and self._follow_up is not None:
-            await self._idle.wait()  # never a response.create while a response is active
+            await self._active.wait_idle()  # never a response.create while one is active
             await self._follow_up()
 
     # ------------------------------------------------------------------ showing
