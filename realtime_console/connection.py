@@ -282,9 +282,50 @@ class LinkSlot:
 def _make_client(target: Target, credential: Credential) -> Any:
     from openai import AsyncOpenAI
 
+    http = websocket_only_http_client()
     if target.websocket_base_url is not None:
-        return AsyncOpenAI(websocket_base_url=target.websocket_base_url, api_key=credential.api_key)
-    return AsyncOpenAI(base_url=target.base_url, api_key=credential.api_key)
+        return AsyncOpenAI(
+            websocket_base_url=target.websocket_base_url,
+            api_key=credential.api_key,
+            http_client=http,
+        )
+    return AsyncOpenAI(base_url=target.base_url, api_key=credential.api_key, http_client=http)
+
+
+class UnexpectedHttpRequest(ConnectionLost):
+    """The SDK tried plain HTTP on a client that is only for the realtime WebSocket."""
+
+
+def websocket_only_http_client() -> Any:
+    """The HTTP client handed to the SDK: one that never opens a connection.
+
+    A realtime session speaks only WebSocket (opened by the SDK through ``websockets``, with its
+    own TLS context), yet the SDK's default HTTP client builds a connection pool up front: its
+    TLS context loads the CA bundle and its pool imports its HTTP library's core, 30-40 ms of
+    every start and every reconnect (``benchmarks/start_latency.py``). The SDK's own client
+    class is kept (its defaults and type checks), given a transport that refuses requests.
+    """
+    from openai import DefaultAsyncHttpxClient
+
+    return DefaultAsyncHttpxClient(transport=_refusing_transport())
+
+
+def _refusing_transport() -> Any:
+    import importlib
+
+    from openai import DefaultAsyncHttpxClient
+
+    # The SDK's HTTP library (httpx, or httpx2 in later SDKs): the one its client class extends.
+    http = importlib.import_module(DefaultAsyncHttpxClient.__mro__[1].__module__.partition(".")[0])
+
+    class RefuseHttp(http.AsyncBaseTransport):  # type: ignore[misc,name-defined]
+        async def handle_async_request(self, request: Any) -> Any:
+            raise UnexpectedHttpRequest(
+                f"the realtime client tried an HTTP request ({request.method} "
+                f"{request.url.path}); it speaks only WebSocket"
+            )
+
+    return RefuseHttp()
 
 
 def _handshake_error(target: Target, exc: BaseException) -> ConnectionLost:

@@ -11,8 +11,10 @@ from realtime_console.connection import (
     MAX_FRAME_BYTES,
     LinkSlot,
     Target,
+    UnexpectedHttpRequest,
     azure_websocket_base_url,
     reconnect_delay_s,
+    websocket_only_http_client,
 )
 from realtime_console.errors import ConfigError, ConnectionLost
 from realtime_console.server.app import LocalServer
@@ -87,6 +89,40 @@ async def test_every_reopen_is_a_new_connect_that_awaits_the_token_provider_agai
     assert first_created["type"] == second_created["type"] == "session.created"
     assert first_created["session"]["id"] != second_created["session"]["id"]
     assert first.close_code is None  # closed by us (1000), not a drop seen by the reader
+
+
+@pytest.mark.parametrize("kind", ["openai", "azure"])
+async def test_both_kinds_of_target_connect_through_the_websocket_only_client(kind: str) -> None:
+    """The SDK gets an HTTP client that refuses requests: the realtime session never needs one."""
+    async with LocalServer(ServerOptions(api_key=SERVER_KEY)) as server:
+        if kind == "openai":
+            target = Target("openai", "gpt-realtime", base_url=server.http_url() + "/v1")
+        else:
+            base = azure_websocket_base_url(server.http_url())
+            target = Target("azure", "gpt-realtime", websocket_base_url=base)
+        slot = LinkSlot(
+            target,
+            Credential(SERVER_KEY, "test key"),
+            event_log=None,
+            on_notice=lambda text: None,
+            connect_timeout_s=5.0,
+        )
+        try:
+            link = await slot.open()
+            created = await anext(link.events())
+        finally:
+            await slot.aclose()
+    assert created["type"] == "session.created"
+
+
+async def test_the_websocket_only_client_refuses_plain_http_with_a_clear_error() -> None:
+    async with LocalServer(ServerOptions(api_key=SERVER_KEY)) as server:
+        client = websocket_only_http_client()
+        try:
+            with pytest.raises(UnexpectedHttpRequest, match="GET /v1/models.*only WebSocket"):
+                await client.get(server.http_url() + "/v1/models")
+        finally:
+            await client.aclose()
 
 
 def slot_for(url: str, notices: list[str], connect_timeout_s: float = 5.0) -> LinkSlot:
