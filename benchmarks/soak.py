@@ -438,6 +438,7 @@ class SoakView(PlainTalkView):
     def __init__(self, sim_clock: Callable[[], float], hold_s: float) -> None:
         null = open(os.devnull, "w")  # open for the whole run
         super().__init__(null, null, hold_s=hold_s)
+        self.shows_events = True  # the per-turn trace is built from the event lines
         self.sim_clock = sim_clock
         self.state: TalkState | None = None
         self.changed = asyncio.Event()

@@ -270,7 +270,7 @@ class _Talk:
         """Send; while the connection is down the event is dropped (audio in flight is lost)."""
         if not await self.session.send(event):
             return
-        if event["type"] not in _QUIET_IN_PANE:
+        if self.view.shows_events and event["type"] not in _QUIET_IN_PANE:
             self.view.event_line("client", event["type"], summarize(event, "client"))
 
     def _busy(self) -> bool:
@@ -314,7 +314,7 @@ class _Talk:
 
     def _show_server_event(self, event: Event) -> None:
         kind = str(event.get("type", "?"))
-        if kind not in _QUIET_IN_PANE:
+        if self.view.shows_events and kind not in _QUIET_IN_PANE:
             self.view.event_line("server", kind, summarize(event))
 
     async def run(self, ui: TalkUi | None) -> None:

@@ -64,7 +64,7 @@ class PlainTalkView(PlainView):
         self._push_to_talk = push_to_talk
         # Talk status waiting for the open conversation line to end: kind → text (the latest).
         self._waiting: dict[str, str] = {}
-        self._events = events
+        self.shows_events = events
         self.last_level_dbfs = -120.0
         self._cut: set[str] = set()
         self._transcripts = transcripts  # input transcription is on: a transcript will come
@@ -222,5 +222,5 @@ class PlainTalkView(PlainView):
         super().finish()
 
     def event_line(self, direction: str, event_type: str, summary: str) -> None:
-        if self._events:
+        if self.shows_events:
             self.notice(f"{direction} {event_type} {summary}".rstrip())

@@ -113,6 +113,9 @@ class TalkView(ConsoleView, ServerUpdatesView, Protocol):
         """The user barged in: the listener heard ``heard_ms`` of this response, which covers
         about ``heard_text`` of its transcript; show the transcript as cut at that point."""
 
+    # False: event_line is never called, so talk does not summarise every event for nothing.
+    shows_events: bool
+
     def event_line(self, direction: str, event_type: str, summary: str) -> None:
         """One line for the event-log pane (``direction``: client, server or meta)."""
 

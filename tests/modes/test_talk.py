@@ -156,6 +156,26 @@ async def test_a_spoken_turn_gets_a_played_reply_and_speaking_over_it_truncates(
     ]
 
 
+@pytest.mark.parametrize("shows_events", [True, False])
+async def test_events_are_summarised_only_for_a_view_that_shows_them(
+    tmp_path: Path, shows_events: bool
+) -> None:
+    devices, controls = Devices(), TalkCommands()
+    view = RecordingView(shows_events=shows_events)
+    talk = start_talk(local_settings(tmp_path / "events.jsonl"), devices, view, controls)
+    try:
+        await until(lambda: TalkState.LISTENING in view.states)
+        controls.quit()
+        assert await asyncio.wait_for(talk, 5) == 0
+    finally:
+        talk.cancel()
+    shown = {args[1] for args in view.named("event_line")}
+    if shows_events:
+        assert {"session.created", "session.updated"} <= shown
+    else:
+        assert not shown  # plain talk without --events: no summary is even built
+
+
 async def test_push_to_talk_commits_and_asks_for_a_response(tmp_path: Path) -> None:
     from realtime_console.commands.talk import push_to_talk_settings
 

@@ -33,6 +33,7 @@ class RecordingView:
     """A TalkView that remembers every call."""
 
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    shows_events: bool = True
 
     def __getattr__(self, name: str) -> Any:
         def record(*args: Any, **kwargs: Any) -> None:

@@ -145,6 +145,7 @@ class TalkApp(App[int]):
     TITLE = "realtime-console talk"
     CSS = CSS
     ENABLE_COMMAND_PALETTE = False
+    shows_events = True  # the event pane (toggled with l) keeps its lines while hidden
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("m", "toggle_mute", "Mute"),
         Binding("space", "push_to_talk", "Talk / send"),
