@@ -2,8 +2,9 @@
 
 The console runs in this process exactly as ``talk`` does (``run_talk``: microphone pump, speaker,
 SDK client, dispatcher, handlers), on the package's fake streams ticking in real time on their
-own threads (20 ms blocks); the local server runs in a separate process (``serve``), so its VAD
-and voice synthesis are not counted. CPU is this process's ``time.process_time()`` over wall time.
+own threads (in ``audio.block_ms`` blocks, the default); the local server runs in a separate
+process (``serve``), so its VAD and voice synthesis are not counted. CPU is this process's
+``time.process_time()`` over wall time.
 
 PortAudio through PulseAudio costs ~20% of a core here even with an empty callback, so
 the console's own cost is reported as the difference from the same fake streams running with
@@ -17,6 +18,9 @@ empty callbacks (``baseline``), which is the fakes' own ticking.
   AEC3 on the echo worker thread, the speaker's far-end tap), and ``aec_full_duplex_cpu_percent``
   / ``aec_listening_cpu_percent``, its cost over the run without. Target: <= 3% in full duplex.
   The first run has ``audio.aec = "off"`` either way, so its figures compare with earlier ones.
+* With ``--block-ms MS``: the same run again with ``audio.block_ms = MS`` (the small output
+  blocks a quick barge-in through PulseAudio needs, README "Barge-in and truncation"), less its
+  own baseline: ``block_ms_MS``, the console's cost at that block size.
 
 Figures move with machine load; run on an idle machine. ``python -m benchmarks.talk_cpu``.
 """
@@ -88,8 +92,11 @@ def _tone(ms: int) -> bytes:
     return (np.sin(2 * np.pi * 220 * t) * 9000).astype("<i2").tobytes()
 
 
-async def _baseline(seconds: float) -> float:
-    """CPU % of the fake streams alone, with callbacks that only fill or drop the buffer."""
+async def _baseline(seconds: float, out_block: int | None = None) -> float:
+    """CPU % of the fake streams alone, with callbacks that only fill or drop the buffer; the
+    output in ``out_block`` frames (default: ``audio.block_ms``'s, as talk opens it)."""
+    if out_block is None:
+        out_block = ms_to_samples(AudioSettings().block_ms)
 
     def out_cb(outdata: Any, frames: int, t: Any, status: Any) -> None:
         outdata.fill(0)
@@ -99,7 +106,7 @@ async def _baseline(seconds: float) -> float:
 
     out = FakeOutputStream(
         samplerate=24000,
-        blocksize=480,
+        blocksize=out_block,
         channels=1,
         dtype="int16",
         callback=out_cb,
@@ -125,7 +132,11 @@ async def _baseline(seconds: float) -> float:
     return 100 * (time.process_time() - cpu) / (time.monotonic() - wall)
 
 
-async def _talk(port: int, key: str, listen_s: float, turns: int, aec: str) -> dict[str, Any]:
+async def _talk(
+    port: int, key: str, listen_s: float, turns: int, aec: str, block_ms: int | None = None
+) -> dict[str, Any]:
+    if block_ms is None:
+        block_ms = AudioSettings().block_ms  # the default, as talk runs out of the box
     inputs: list[FakeInputStream] = []
 
     def output(**kwargs: Any) -> FakeOutputStream:
@@ -137,7 +148,7 @@ async def _talk(port: int, key: str, listen_s: float, turns: int, aec: str) -> d
 
     settings = Settings(
         connection=ConnectionSettings(provider="azure", endpoint=f"http://127.0.0.1:{port}"),
-        audio=dataclasses.replace(AudioSettings(), aec=aec),  # type: ignore[arg-type]
+        audio=dataclasses.replace(AudioSettings(), aec=aec, block_ms=block_ms),  # type: ignore[arg-type]
     )
     env = {"AZURE_OPENAI_API_KEY": key}
     view, controls = TimedView(), TalkCommands()
@@ -171,7 +182,9 @@ async def _talk(port: int, key: str, listen_s: float, turns: int, aec: str) -> d
     }
 
 
-async def main(listen_s: float = LISTEN_S, turns: int = TURNS, aec: bool = False) -> dict[str, Any]:
+async def main(
+    listen_s: float = LISTEN_S, turns: int = TURNS, aec: bool = False, block_ms: int | None = None
+) -> dict[str, Any]:
     port, key = _free_port(), secrets.token_urlsafe(16)
     server = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "realtime_console", "serve", "--port", str(port)),
@@ -191,6 +204,21 @@ async def main(listen_s: float = LISTEN_S, turns: int = TURNS, aec: bool = False
         baseline = await _baseline(listen_s)
         talk = await _talk(port, key, listen_s, turns, "off")
         with_aec = await _talk(port, key, listen_s, turns, "on") if aec else None
+        small: dict[str, Any] = {}
+        if block_ms is not None:
+            small_base = await _baseline(listen_s, ms_to_samples(block_ms))
+            run = await _talk(port, key, listen_s, turns, "off", block_ms)
+            small = {
+                f"block_ms_{block_ms}": {
+                    "baseline_fake_streams_cpu_percent": round(small_base, 2),
+                    "listening_cpu_percent": round(
+                        run["listening_cpu_percent_raw"] - small_base, 2
+                    ),
+                    "full_duplex_cpu_percent": round(
+                        run["full_duplex_cpu_percent_raw"] - small_base, 2
+                    ),
+                }
+            }
     finally:
         server.terminate()
         await server.wait()
@@ -213,6 +241,7 @@ async def main(listen_s: float = LISTEN_S, turns: int = TURNS, aec: bool = False
         "listening_cpu_percent": round(listening, 2),
         "full_duplex_cpu_percent": round(duplex, 2),
         **aec_figures,
+        **small,
         "targets": {
             "listening": TARGET_LISTENING,
             "full_duplex": TARGET_FULL_DUPLEX,
@@ -229,7 +258,11 @@ if __name__ == "__main__":
     parser.add_argument(
         "--aec", action="store_true", help="run again with echo cancellation on: its cost"
     )
+    parser.add_argument(
+        "--block-ms", type=int, help="run again with this audio.block_ms: its console cost"
+    )
     parser.add_argument("--quick", action="store_true", help="2 s listening, one reply")
     options = parser.parse_args()
     listen_s, turns = (2.0, 1) if options.quick else (options.listen_s, options.turns)
-    print(json.dumps(asyncio.run(main(listen_s, turns, options.aec)), indent=1))
+    result = asyncio.run(main(listen_s, turns, options.aec, options.block_ms))
+    print(json.dumps(result, indent=1))

@@ -47,6 +47,9 @@ FOUND_CORRELATION = 0.2  # a normalised correlation peak above this is an echo, 
 AUDIBLE_ECHO_DB = -40.0  # an echo louder than this (relative to the playback) reaches the VAD
 GOOD_AEC_DB = 20.0
 CLIP_LEVEL = 32767
+# An output this far behind makes a barge-in audibly late. Above what the defaults measure
+# through PulseAudio (10 ms blocks, "low": 25-30 ms), so they do not trip it.
+SLOW_OUTPUT_MS = 40.0
 LOW_RATES = (8000.0, 16000.0)  # Bluetooth hands-free profile (HFP/HSP) rates
 
 
@@ -74,6 +77,9 @@ class DeviceCheck:
     aec_reduction_db: float | None  # how much of the echo the canceller removed
     input_name: str | None = None
     output_name: str | None = None
+    # From handing a block to the output to its first sample at the DAC, by PortAudio's own
+    # per-block times (audio/output_clock.py); None where the host API gives no times.
+    output_delay_ms: float | None = None
     hints: tuple[str, ...] = field(default=())
     verdict: str = ""
 
@@ -89,9 +95,15 @@ class DeviceCheck:
             if self.output_first_callback_ms is None
             else f", first callback after {self.output_first_callback_ms:.0f} ms"
         )
+        measured = (
+            ""
+            if self.output_delay_ms is None
+            else f", measured {self.output_delay_ms:.0f} ms to the DAC"
+        )
         out = [
             f"output: played {self.played_ms:.0f} ms of the probe at 24000 Hz, reported latency "
-            f"{self.output_latency_ms:.0f} ms, {self.output_underflows} underflows{first_out}",
+            f"{self.output_latency_ms:.0f} ms{measured}, {self.output_underflows} underflows"
+            + first_out,
             f"input: {self.input_ms:.0f} ms captured ({pace:.0%} of real time) at "
             f"{self.input_samplerate:.0f} Hz"
             + (" resampled to 24000 Hz" if self.resampled else " (24000 Hz native)")
@@ -146,13 +158,21 @@ async def check_devices(
     input_factory: InputStreamFactory | None = None,
     native_rate: NativeRate | None = None,
     names: tuple[str | None, str | None] = (None, None),
+    block_ms: float = 20.0,
+    output_latency: float | str | None = None,
 ) -> DeviceCheck:
     """Play the probe and record it (AudioDeviceError if a device cannot open). ``names``:
-    (input, output) device names, for the hints."""
+    (input, output) device names, for the hints; ``block_ms`` and ``output_latency``: the
+    speaker as ``talk`` opens it (``audio.block_ms``, ``audio.output_latency``)."""
     seconds = (LEAD_IN_MS + PROBE_MS + LISTEN_AFTER_MS) / 1000
     tap = FarEndTap(seconds=seconds + STARTUP_WAIT_S + 2 * SEARCH_S + 2)
     speaker = Speaker(
-        device=output_device, prebuffer_ms=0, stream_factory=output_factory, far_end=tap
+        device=output_device,
+        block_ms=block_ms,
+        prebuffer_ms=0,
+        latency=output_latency,
+        stream_factory=output_factory,
+        far_end=tap,
     )
     mic = Microphone(
         device=input_device,
@@ -226,7 +246,8 @@ def _analyse(
     x = near.astype(np.float64) / 32768
     echo = _find_echo(x, blocks[0].start_time, tap) if len(x) > RATE // 2 else None
     installed = aec_installed()
-    out_latency = speaker.latency_ms
+    out_latency = speaker.reported_latency_ms
+    out_delay = round(speaker.latency_ms, 1) if speaker.latency_measured else None
     reduction = None
     if echo is not None and echo.found and installed:
         reduction = _aec_reduction(blocks, tap, echo)
@@ -235,6 +256,7 @@ def _analyse(
         seconds=len(x) / RATE,
         played_ms=speaker.played_ms("probe"),
         output_latency_ms=out_latency,
+        output_delay_ms=out_delay,
         output_underflows=speaker.stats.output_underflows,
         output_first_callback_ms=first_out_ms,
         input_ms=pcm.bytes_to_ms(len(near) * 2),
@@ -391,6 +413,12 @@ HINTS: list[tuple[Any, str]] = [
         ),
         "the echo comes back very late (Bluetooth?): set audio.aec_delay_ms to the round trip "
         "less 200 ms, so echo cancellation can follow it",
+    ),
+    (
+        lambda c: c.output_delay_ms is not None and c.output_delay_ms > SLOW_OUTPUT_MS,
+        "playback runs late (see the output's measured delay): talking over the assistant "
+        'stops it that late; audio.output_latency = "low" with audio.block_ms = 10 (the '
+        "defaults) or 5 shortens it (through PulseAudio: 25 or 15 ms)",
     ),
     (
         lambda c: c.clipped_samples > 0,

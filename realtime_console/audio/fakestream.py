@@ -10,6 +10,13 @@ time-info struct, callback flags), and records what was written (output) or fed 
 ``realtime=True`` a thread calls the callback at block rate instead, for benchmarks and for tests
 that need the callback on a foreign thread.
 
+``CallbackQuirks`` makes the callbacks' times behave like real devices' (measured through
+PulseAudio, docs/echo-cancellation.md): the speaker called back twice in a row, single late
+callbacks. ``FakeOutputStream.underflow`` and ``FakeInputStream.overflow`` make the device lose
+whole periods (it played silence nobody wrote; it dropped captured audio) while its clock runs
+on, the next callback carrying ``output_underflow`` / ``input_overflow``: the breaks an echo
+canceller's reference must survive.
+
 ``EchoCoupling`` joins an output and an input fake through a simulated acoustic echo path
 (``audio/echo/path.py``: delay, room, attenuation): what the output plays is heard by the input
 after both streams' reported latencies and the path's own delay, so tests can put a laptop's
@@ -22,6 +29,7 @@ or keeps a reference to a buffer instead of copying it, is caught.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time as _time
 from collections.abc import Callable
@@ -65,6 +73,35 @@ class FakeCallbackFlags:
 
 
 @dataclass(frozen=True)
+class CallbackQuirks:
+    """When a device calls back, as real ones do; only the reported ``currentTime`` (and the
+    DAC/ADC times with it) moves: what is played and captured stays on the sample clock.
+
+    ``doubled_every``: PulseAudio's pattern, every that many periods (4-12 s of them measured):
+    the callbacks fall steadily behind the sample count until a whole period late, then two run
+    back to back (a fraction of a millisecond apart) and the lag starts again from nothing.
+    ``late_every``/``late_s``: one callback in every ``late_every`` (periods ``late_phase``,
+    ``late_phase + late_every``, …; by default the last of each group) comes ``late_s`` late (a
+    loaded machine), the next one is on time again."""
+
+    doubled_every: int | None = None
+    late_every: int | None = None
+    late_s: float = 0.0
+    late_phase: int | None = None
+
+    def lag(self, period: int, period_s: float) -> float:
+        """How late the callback of period ``period`` reports it is, in seconds."""
+        lag = 0.0
+        if self.doubled_every:
+            lag += period_s * (period % self.doubled_every) / self.doubled_every
+        if self.late_every:
+            phase = self.late_every - 1 if self.late_phase is None else self.late_phase
+            if period % self.late_every == phase % self.late_every:
+                lag += self.late_s
+        return lag
+
+
+@dataclass(frozen=True)
 class FakeTimeInfo:
     """Same fields as the PortAudio time-info struct; seconds on the stream's own clock."""
 
@@ -77,6 +114,7 @@ class _FakeStream:
     """Shared clock, lifecycle and recording for the input and output fakes."""
 
     _kind = "stream"
+    _lost_flag = ""  # the status flag of the callback after lost periods
 
     def __init__(
         self,
@@ -98,6 +136,7 @@ class _FakeStream:
         realtime: bool = False,
         record: bool = True,
         echo: EchoCoupling | None = None,
+        quirks: CallbackQuirks | None = None,
     ) -> None:
         if callback is None:
             raise TypeError(f"Fake{self._kind.title()}Stream only supports callback mode")
@@ -118,6 +157,10 @@ class _FakeStream:
         self.realtime = realtime
         self.record = record
         self.echo = echo
+        self.quirks = quirks or CallbackQuirks()
+        self._lost_pending = 0  # periods the device will lose (underflow / overflow)
+        self._flag_next = False  # the callback after lost periods reports them
+        self.lost_periods = 0
         self.cpu_load = 0.0
         self.callback_error: BaseException | None = None  # set if a realtime tick raised
         self.blocks: list[AudioArray] = []  # per block: what was written (out) / fed (in)
@@ -199,8 +242,25 @@ class _FakeStream:
                 raise RuntimeError("stream is not active (call start(), or it was stopped)")
             self._tick(status or FakeCallbackFlags())
 
+    def _lose(self, periods: int) -> None:
+        if periods < 1:
+            raise ValueError("periods must be >= 1")
+        self._lost_pending += periods
+
     def _tick(self, status: FakeCallbackFlags) -> None:
-        now = self.time
+        if self._lost_pending:
+            # No callback this period: the device's clock runs on over audio nobody handled.
+            self._lost_pending -= 1
+            self.lost_periods += 1
+            self._lose_period()
+            self._frames += self.blocksize
+            self._flag_next = True
+            return
+        if self._flag_next:
+            self._flag_next = False
+            status = dataclasses.replace(status, **{self._lost_flag: True})
+        period_s = self.blocksize / self.samplerate
+        now = self.time + self.quirks.lag(self._frames // self.blocksize, period_s)
         # As PortAudio: an input block is handed over once all of it has been captured, so its
         # first sample reached the ADC a block (and the input latency) before the callback.
         block_s = self.blocksize / self.samplerate if self._kind == "input" else 0.0
@@ -226,6 +286,9 @@ class _FakeStream:
             return
         self._after_callback()
         self._frames += self.blocksize
+
+    def _lose_period(self) -> None:
+        """What the device does over a period with no callback."""
 
     def _before_callback(self) -> None:
         """Prepare ``self._buffer`` for the callback."""
@@ -280,6 +343,18 @@ class FakeOutputStream(_FakeStream):
     """``sounddevice.OutputStream`` on a test clock; records every block the callback writes."""
 
     _kind = "output"
+    _lost_flag = "output_underflow"
+
+    def underflow(self, periods: int = 1) -> None:
+        """The next ``periods`` periods run dry: the device plays silence the callback never
+        wrote (so everything after plays that much later), and the callback after them has
+        ``output_underflow`` set."""
+        self._lose(periods)
+
+    def _lose_period(self) -> None:
+        if self.echo is not None:
+            silence = np.zeros(self.blocksize, dtype=np.float32)
+            self.echo.played(self._frames + self.latency_frames, silence)
 
     def _before_callback(self) -> None:
         self._buffer.fill(GARBAGE if self.dtype.kind == "i" else np.nan)
@@ -332,6 +407,7 @@ class FakeInputStream(_FakeStream):
     """
 
     _kind = "input"
+    _lost_flag = "input_overflow"
 
     def __init__(self, *args: Any, source: bytes | AudioArray | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -350,6 +426,23 @@ class FakeInputStream(_FakeStream):
         with self._feed_lock:
             self._pending = np.concatenate([self._pending, frames])
 
+    def overflow(self, periods: int = 1) -> None:
+        """The next ``periods`` periods of captured sound are lost (the device overran its
+        buffer): their source and echo are dropped unseen, and the callback after them has
+        ``input_overflow`` set."""
+        self._lose(periods)
+
+    def _lose_period(self) -> None:
+        with self._feed_lock:
+            self._pending = self._pending[self.blocksize :]
+        if self.echo is not None:
+            self.echo.heard(self._heard_from(), self.blocksize)
+
+    def _heard_from(self) -> int:
+        """The acoustic sample the block handed over now began at: captured over the period
+        before, ``latency`` ago (the time-info's inputBufferAdcTime)."""
+        return self._frames - round(self.latency * self.samplerate) - self.blocksize
+
     @property
     def pending_frames(self) -> int:
         """Source frames not yet delivered to the callback."""
@@ -362,10 +455,8 @@ class FakeInputStream(_FakeStream):
             self._buffer[take:] = 0
             self._pending = self._pending[take:]
         if self.echo is not None:
-            # Delivered now, captured over the block before, ``latency`` ago (the time-info's
-            # inputBufferAdcTime).
-            start = self._frames - round(self.latency * self.samplerate) - self.blocksize
-            heard = (self.echo.heard(start, self.blocksize) + _as_float(self._buffer))[:, None]
+            echo = self.echo.heard(self._heard_from(), self.blocksize)
+            heard = (echo + _as_float(self._buffer))[:, None]
             if self.dtype.kind == "i":
                 heard = np.clip(np.round(heard * _FULL_SCALE), -_FULL_SCALE, _FULL_SCALE - 1)
             self._buffer[:] = heard.astype(self.dtype)

@@ -5,18 +5,23 @@ reply can arrive while its first seconds play, so the buffer must hold what a re
 bound is a memory limit, not a latency control (see ``DEFAULT_MAX_BUFFER_MS``). It keeps:
 
 * the PCM16 chunks, each tagged with ``(response_id, item_id)`` and its offset in the item;
-* an adaptive playout delay (in the spirit of WebRTC's NetEQ, see ``AdaptiveTarget``): playback
-  of a response starts (and restarts after an underrun) once its head is ``target`` late on the
-  fastest real-time schedule its audio has kept so far, or when no more audio is expected
-  (``end_response``) or a drain flushes it. The target starts at ``prebuffer_ms``, grows at once
-  to any arrival lateness that would have run the buffer dry (and on an underrun), and shrinks
-  slowly while replies play cleanly, never above ``max_prebuffer_ms``;
+* an adaptive playout delay (in the spirit of WebRTC's NetEQ, see ``AdaptiveTarget``): the
+  target is learned per session from how late replies' audio arrives against the fastest
+  real-time schedule it keeps (starting at ``prebuffer_ms``, never above ``max_prebuffer_ms``).
+  Playback of a response starts (and restarts after an underrun) once its head is the target
+  late on that schedule -- or up to one block sooner when enough is queued to stretch that
+  block back --, or when no more audio is expected (``end_response``) or a drain flushes it;
+  a stream faster than real time gets there with its second chunk;
+* while a response still streams and playback is behind the target, each block is lengthened
+  by one pitch period (NetEQ's preemptive expand: the period is found by autocorrelation and
+  cross-faded into a repeat of itself; near-silence repeats freely, noise-like sound is never
+  stretched) until the delay reaches the target: the reply starts a block sooner than it could
+  otherwise, and never runs dry for it. (Libraries were weighed: ``audiotsm`` has had no
+  release since 2017, ``pytsmod`` works on whole signals, ``pyrubberband`` drives the
+  ``rubberband`` program; none fits a 20 ms block on the audio thread.)
 * on an underrun, the audio is cut at its quietest sample in the last few ms before it would run
   out, so the inserted silence starts (and the reply later resumes) near a zero crossing rather
-  than in the middle of a waveform. (Time-stretching instead, as NetEQ's expand does, was
-  weighed and left out: ``audiotsm`` has had no release since 2017, ``pytsmod`` works on whole
-  signals, ``pyrubberband`` drives the ``rubberband`` program; none fits a 20 ms block on the
-  audio thread.)
+  than in the middle of a waveform; the target grows;
 * a per-item clock: how far into each item playback has reached, and when (in device frames), so
   the speaker can tell how much the listener actually heard (for the 256 newest items);
 * cuts: ``interrupt`` (everything) and ``drop_response`` (one response) keep a short tail that the
@@ -24,8 +29,9 @@ bound is a memory limit, not a latency control (see ``DEFAULT_MAX_BUFFER_MS``). 
 
 Threading contract: ``read``/``read_into`` run on the audio thread; every other mutating method
 runs on one writer thread (the event loop). One ``threading.Lock`` guards the shared queue and
-counters and is held only for O(1) work or the copy of one block; the writer-only state (the set
-of refused responses) is not locked at all.
+counters and is held only for O(1) work, the copy of one block, or, while behind the target,
+the stretch of one block (a period search: a few tenths of a ms at most); the writer-only state
+(the set of refused responses) is not locked at all.
 
 Overflow policy: a chunk that would take the buffer past ``max_buffer_ms`` is refused whole (and
 counted, in total and per response, so the speaker can say what was lost). Dropping the oldest
@@ -42,11 +48,17 @@ a tenth of the audio whatever the delta size.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from realtime_console.protocol.pcm import SAMPLE_WIDTH, ms_to_samples, samples_to_ms
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 _MAX_REMEMBERED_DROPS = 256  # cancelled responses remembered to refuse their late deltas
 DEFAULT_MAX_BUFFER_MS = 600_000.0
@@ -63,11 +75,37 @@ feel late; a network worse than that gets underruns (counted) rather than ever l
 _LOW_ENERGY_WINDOW = 240
 """Samples (10 ms) searched for the quietest point before an underrun: a voice's period is
 2.5-10 ms, so the window holds a zero crossing, and the cut moves the gap by at most 10 ms."""
-_SHRINK = 0.9
-"""Per reply that played without an underrun, the target decays by 10 % towards the lateness the
-recent replies needed: about 20 clean replies to halve it, so one quiet reply never undoes what
-a jittery network taught."""
-_RECENT_REPLIES = 8  # replies whose peak lateness bounds how far the target may shrink
+_HISTORY = 32
+"""Replies whose peak lateness the target is learned from: a few minutes of conversation, so a
+network that got better is trusted again within that, and one that got worse at once."""
+_QUANTILE = 0.95
+"""Of those peaks: with 20 or more replies the single worst is ignored (one burst of congestion
+does not hold the delay up for the rest of a conversation); with fewer, the worst counts."""
+_MIN_ARRIVALS = 4  # distinct arrival frames before a reply's peak says anything of the network
+_MIN_REPLIES = 3
+"""Replies whose peaks must be known before the target may fall below its starting value: the
+device clock sees arrivals to a block, so one reply can show 40 ms of jitter as 20 (its first
+and last arrivals happened to fall into the same blocks); three rarely all do."""
+_MIN_TARGET_MS = 10.0
+"""The learned delay never goes below this (nor below ``prebuffer_ms``, if that is smaller): a
+session whose replies all came faster than real time learns 0, and then starts a reply on its
+first chunk; the rare second chunk that is later than what the first one holds plus a stretch
+then runs it dry (measured: 1-2 replies in 2,600 at 1.5x or 4x real-time pace with 40-80 ms of
+jitter; none over the same seeds with this floor, for about 1 ms more median delay;
+benchmarks/talk_playback_latency.py)."""
+_EARLY_START_MS = 20.0
+"""Playback starts this much before the target and stretches its first blocks to catch up: one
+20 ms device block, the wait for which otherwise adds to the target (a reply's first audio
+comes on average half a block before the device asks for more)."""
+_STRETCH_MIN_MS = 2.5  # shortest period repeated: a 400 Hz voice
+_STRETCH_MAX_MS = 15.0  # longest: a 67 Hz voice (and at most a block less the shortest)
+_STRETCH_MIN_CORRELATION = 0.9
+"""Normalised correlation a period must reach to be repeated (NetEQ's preemptive expand uses the
+same): voiced speech does, noise-like sounds do not and are never stretched."""
+_STRETCH_COVER = 3
+"""An early start may count on stretching at most this many times the delay it must gain, of
+queued audio: the next chunk may be needed once that has played."""
+_STRETCH_QUIET_RMS = 100.0  # below this (-50 dBFS) any segment may be repeated: near silence
 _MAX_ITEM_CLOCKS = 256
 """Items whose clocks are kept, the newest: the server names the items, one could be new with
 every chunk. Only recent items are ever asked about (the one playing, the one just cut);
@@ -87,6 +125,7 @@ class JitterStats:
     max_buffered_samples: int  # high-water mark, never above the bound
     target_samples: int = 0  # current adaptive playout delay (see ``AdaptiveTarget``)
     arrival_jitter_samples: int = 0  # peak lateness of the last reply's audio (0 before one)
+    stretched_samples: int = 0  # samples added by repeating a pitch period to reach the target
 
     @property
     def target_ms(self) -> float:
@@ -104,30 +143,61 @@ class AdaptiveTarget:
     clock playback itself runs on): its arrival frame minus its position in the reply, less the
     smallest such value of the reply so far. A server streaming in real time without jitter
     gives 0, one streaming faster gives 0 too (its running minimum keeps falling), and network
-    jitter J shows as up to J. Playback that starts ``value`` after that fastest schedule never
-    runs dry while no chunk is later than ``value`` -- the relative-delay estimate of WebRTC's
-    NetEQ delay manager, taking the peak rather than a quantile because one late chunk is one
-    audible gap.
+    jitter J shows as up to J. Playback ``value`` after that fastest schedule never runs dry
+    while no chunk is later than ``value`` -- the relative-delay estimate of WebRTC's NetEQ
+    delay manager.
 
-    It grows at once (a chunk later than the target predicts an underrun, even when the reply
-    happened to be ahead), grows by a block on each underrun, and after each clean reply decays
-    by ``_SHRINK`` but never below the peak of the last ``_RECENT_REPLIES`` replies. All within
-    ``0..cap``. Not thread-safe: the buffer calls it under its lock.
+    Learned per session, as NetEQ does: ``value`` is the ``_QUANTILE`` of the peak lateness of
+    the last ``_HISTORY`` replies (a reply's peak, not a chunk's quantile, because one late
+    chunk is one audible gap). It starts at ``prebuffer_ms`` and, for the first
+    ``_MIN_REPLIES`` replies that showed their arrival pattern, only grows. Within a reply it
+    grows at once (a chunk later than the target predicts an underrun, even when the reply
+    happened to be ahead) and by a block on each underrun, which that reply then counts as its
+    peak. All within ``0..cap``.
+
+    Once a reply has shown the network's timing, playback starts up to ``early`` before
+    ``value`` (``start``) when the queued audio can be stretched that much, and the buffer
+    stretches the first blocks
+    (``JitterBuffer._stretch_locked``) until the delay reaches ``value``: the wait for the
+    device's next block would otherwise come on top of the target. Not thread-safe: the
+    buffer calls it under its lock.
     """
 
-    __slots__ = ("_peak", "_recent", "_underran", "cap", "last_peak", "value")
+    __slots__ = (
+        "_arrivals",
+        "_initial",
+        "_peak",
+        "_peaks",
+        "_underran",
+        "cap",
+        "early",
+        "floor",
+        "last_peak",
+        "value",
+    )
 
-    def __init__(self, initial: int, cap: int) -> None:
-        self.value = min(initial, cap)  # samples
+    def __init__(self, initial: int, cap: int, early: int = 0, floor: int = 0) -> None:
+        self.value = self._initial = min(initial, cap)  # samples
+        self.floor = min(floor, self._initial)  # the learned value's lower bound
         self.cap = cap
+        self.early = early
         self.last_peak = 0  # the last finished reply's peak lateness
         self._peak = 0  # the current reply's
+        self._arrivals = 0  # the current reply's arrivals at distinct device frames
         self._underran = False
-        self._recent: deque[int] = deque(maxlen=_RECENT_REPLIES)
+        self._peaks: deque[int] = deque(maxlen=_HISTORY)
 
-    def observe(self, lateness: int) -> None:
+    @property
+    def start(self) -> int:
+        """The delay at which playback may start, stretching to make up the rest of ``value``:
+        ``early`` sooner once a reply has shown the network's timing, so the session's first
+        reply starts exactly ``prebuffer_ms`` late (and plays exactly what arrived)."""
+        return max(0, self.value - self.early) if self._peaks else self.value
+
+    def observe(self, lateness: int, new_frame: bool) -> None:
         """One chunk arrived ``lateness`` samples behind the reply's fastest schedule."""
         self._peak = max(self._peak, lateness)
+        self._arrivals += new_frame
         if lateness > self.value:
             self.value = min(self.cap, lateness)
 
@@ -137,10 +207,16 @@ class AdaptiveTarget:
 
     def reply_done(self) -> None:
         self.last_peak = self._peak
-        self._recent.append(self._peak)
-        if not self._underran:
-            self.value = max(min(max(self._recent), self.cap), int(self.value * _SHRINK))
-        self._peak = 0
+        need = max(self._peak, self.value) if self._underran else self._peak
+        # A reply that arrived in one or two bursts shows nothing of the network's timing.
+        if self._underran or self._arrivals >= _MIN_ARRIVALS:
+            self._peaks.append(min(need, self.cap))
+        if self._peaks:
+            ordered = sorted(self._peaks)
+            self.value = max(self.floor, ordered[max(0, math.ceil(_QUANTILE * len(ordered)) - 1)])
+            if len(ordered) < _MIN_REPLIES:
+                self.value = max(self.value, self._initial)
+        self._peak = self._arrivals = 0
         self._underran = False
 
 
@@ -190,7 +266,12 @@ class JitterBuffer:
         if max_prebuffer_ms < prebuffer_ms:
             raise ValueError("need max_prebuffer_ms >= prebuffer_ms")
         cap = min(ms_to_samples(max_prebuffer_ms, sample_rate), ms_to_samples(max_buffer_ms))
-        self._target = AdaptiveTarget(ms_to_samples(prebuffer_ms, sample_rate), cap)
+        self._target = AdaptiveTarget(
+            ms_to_samples(prebuffer_ms, sample_rate),
+            cap,
+            early=ms_to_samples(_EARLY_START_MS, sample_rate),
+            floor=ms_to_samples(_MIN_TARGET_MS, sample_rate),
+        )
         self._max = ms_to_samples(max_buffer_ms, sample_rate)
         self._rate = sample_rate
         self._lock = threading.Lock()
@@ -215,6 +296,7 @@ class JitterBuffer:
         self._overflow_samples = 0
         self._late_chunks = 0
         self._high_water = 0
+        self._stretched = 0
         # The reply being received, on the device clock (all under the lock): its samples
         # accepted so far, the smallest (arrival frame - position) of its chunks, and the same
         # since playback last had to wait for it (the anchor a start or restart is timed from).
@@ -222,6 +304,7 @@ class JitterBuffer:
         self._reply_pos = 0
         self._reply_anchor: int | None = None
         self._run_anchor: int | None = None
+        self._reply_frame = -1  # device frame of the reply's last arrival
 
     # ----------------------------------------------------------------- writer side (event loop)
 
@@ -358,20 +441,24 @@ class JitterBuffer:
             if (
                 not self._playing
                 and self._buffered
-                and (self._open_response is None or self._flush or self._due_locked())
+                and (self._open_response is None or self._flush or self._due_locked(frames))
             ):
                 self._playing = True
                 self._starved = False
             if self._playing:
-                want = frames
-                if (
-                    self._buffered < frames
-                    and self._open_response is not None
-                    and not self._flush
-                    and not self._fade_left
-                ):
-                    want = self._quiet_point_locked()  # about to run dry mid-reply
-                copied = self._copy_locked(out, want)
+                behind = self._behind_locked(frames)
+                if behind and self._stretch_locked(out, frames, behind):
+                    copied = frames  # lengthened by a period: the delay grows towards the target
+                else:
+                    want = frames
+                    if (
+                        self._buffered < frames
+                        and self._open_response is not None
+                        and not self._flush
+                        and not self._fade_left
+                    ):
+                        want = self._quiet_point_locked()  # about to run dry mid-reply
+                    copied = self._copy_locked(out, want)
                 if self._fade_left:  # the fade tail is at the head, so it was copied first
                     fade_start, fade_len = self._fade_len - self._fade_left, self._fade_len
                     fade_count = min(self._fade_left, copied)
@@ -459,6 +546,7 @@ class JitterBuffer:
                 max_buffered_samples=self._high_water,
                 target_samples=self._target.value,
                 arrival_jitter_samples=self._target.last_peak,
+                stretched_samples=self._stretched,
             )
 
     @property
@@ -477,7 +565,8 @@ class JitterBuffer:
         # Frames handed to the device so far: the chunk is first playable at the next read.
         relative = self._stream_frames - self._reply_pos
         anchor = relative if self._reply_anchor is None else min(self._reply_anchor, relative)
-        self._target.observe(relative - anchor)
+        self._target.observe(relative - anchor, self._stream_frames != self._reply_frame)
+        self._reply_frame = self._stream_frames
         self._reply_anchor = anchor
         if self._run_anchor is None or relative < self._run_anchor:
             self._run_anchor = relative
@@ -488,13 +577,111 @@ class JitterBuffer:
         self._reply = None
         self._reply_pos = 0
         self._reply_anchor = self._run_anchor = None
+        self._reply_frame = -1
 
-    def _due_locked(self) -> bool:
-        """The queue's head is ``target`` late on the reply's fastest schedule: start."""
+    def _due_locked(self, frames: int) -> bool:
+        """The queue's head is ``target`` late on the reply's fastest schedule: start. Or up to
+        ``early`` sooner, if stretching the queued audio (a dry run of it, in the block or few
+        before the start) can make the difference up before it has played ``_STRETCH_COVER``
+        times that."""
         if self._run_anchor is None:
             return False
         head = self._reply_pos - self._buffered  # position of the head sample in the reply
-        return self._stream_frames >= self._run_anchor + head + self._target.value
+        late = self._late_locked(head)
+        deficit = self._target.value - late
+        if deficit <= 0:
+            return True
+        if late < self._target.start or self._buffered < frames:
+            return False
+        return self._stretch_gain_locked(frames, deficit) >= deficit
+
+    def _late_locked(self, head: int) -> int:
+        """How far behind the reply's fastest schedule the sample at ``head`` plays now."""
+        assert self._run_anchor is not None
+        return self._stream_frames - (self._run_anchor + head)
+
+    def _behind_locked(self, frames: int) -> int:
+        """How much delay playback lacks, while it plays the reply still streaming with less
+        delay than the target and a whole block queued to stretch (never a fade, a drain, or
+        another reply's tail); else 0."""
+        if (
+            self._open_response is None
+            or self._flush
+            or self._fade_left
+            or self._run_anchor is None
+            or not self._chunks
+            or self._buffered < frames
+            or self._chunks[0].response_id != self._reply
+        ):
+            return 0
+        head = self._reply_pos - self._buffered
+        return max(0, self._target.value - self._late_locked(head))
+
+    def _lag_bounds(self, frames: int) -> tuple[int, int]:
+        min_lag = ms_to_samples(_STRETCH_MIN_MS, self._rate)
+        return min_lag, min(frames - min_lag, ms_to_samples(_STRETCH_MAX_MS, self._rate))
+
+    def _stretch_gain_locked(self, frames: int, deficit: int) -> int:
+        """Delay that stretching the queued audio block by block would gain, up to ``deficit``,
+        within ``_STRETCH_COVER * deficit`` of it (a dry run: nothing is consumed)."""
+        min_lag, max_lag = self._lag_bounds(frames)
+        if max_lag < min_lag:
+            return 0
+        x = self._peek_locked(min(self._buffered, _STRETCH_COVER * deficit + 2 * max_lag))
+        pos = gain = 0
+        while gain < deficit and pos + frames <= min(len(x), _STRETCH_COVER * deficit):
+            window = x[pos : pos + max(frames, 2 * max_lag)]
+            lag = _repeatable_period(
+                window, min_lag, min(max_lag, len(window) // 2), deficit - gain
+            )
+            gain += lag
+            pos += frames - lag
+        return gain
+
+    def _stretch_locked(self, out: memoryview, frames: int, deficit: int) -> int:
+        """Fill ``out`` with the next queued samples lengthened by a pitch period ``P`` (NetEQ's
+        preemptive expand): the first ``P`` samples, then a cross-fade from the samples after
+        them into a repeat of the first, then on from where the repeat has got to. The queue
+        advances by ``frames - P``. Returns ``P``; 0 (nothing written, nothing consumed) when no
+        period repeats cleanly. Under the lock, only while behind the target: an
+        autocorrelation of one block."""
+        import numpy as np
+
+        min_lag, max_lag = self._lag_bounds(frames)
+        if max_lag < min_lag:
+            return 0
+        x = self._peek_locked(min(self._buffered, max(frames, 2 * max_lag)))
+        lag = _repeatable_period(x, min_lag, min(max_lag, len(x) // 2), deficit)
+        if not lag:
+            return 0
+        fade = min(lag, frames - lag)
+        ramp = np.arange(1, fade + 1, dtype=np.float64) / (fade + 1)
+        blend = x[lag : lag + fade] * (1.0 - ramp) + x[:fade] * ramp
+        stretched = np.concatenate([x[:lag], blend, x[fade : frames - lag]])
+        consumed = self._copy_locked(out, frames - lag)  # advances the queue and the clocks
+        out[: frames * SAMPLE_WIDTH] = np.rint(stretched).astype("<i2").tobytes()
+        if self._current is not None and consumed:
+            # The consumed samples reach the device over the whole block.
+            self._current.end_frame = self._stream_frames + frames
+        self._stretched += lag
+        return lag
+
+    def _peek_locked(self, n: int) -> npt.NDArray[np.float64]:
+        """The next ``n`` queued samples (as floats), not consumed."""
+        import numpy as np
+
+        raw = bytearray(n * SAMPLE_WIDTH)
+        copied = 0
+        for chunk in self._chunks:
+            take = min(n - copied, chunk.remaining_samples)
+            start = copied * SAMPLE_WIDTH
+            raw[start : start + take * SAMPLE_WIDTH] = chunk.data[
+                chunk.pos : chunk.pos + take * SAMPLE_WIDTH
+            ]
+            copied += take
+            if copied == n:
+                break
+        return np.frombuffer(raw, dtype="<i2", count=copied).astype(np.float64)
 
     def _quiet_point_locked(self) -> int:
         """Samples to play before the silence of an underrun: up to and including the quietest
@@ -622,3 +809,32 @@ def _apply_fade(out: memoryview, start: int, count: int, length: int) -> None:
     samples = np.frombuffer(out, dtype="<i2", count=count)
     gains = 1.0 - (np.arange(start + 1, start + count + 1, dtype=np.float32) / length)
     samples[:] = (samples * gains).astype("<i2")
+
+
+def _repeatable_period(x: npt.NDArray[np.float64], min_lag: int, max_lag: int, wanted: int) -> int:
+    """A lag in ``min_lag..max_lag`` at which ``x`` repeats itself: a pitch period or a few of
+    them (a local maximum of the normalised autocorrelation within 0.05 of the best, the best
+    at least ``_STRETCH_MIN_CORRELATION``), the shortest that gains ``wanted`` if one does,
+    else the longest. Near silence: the lag nearest ``wanted``. 0 when nothing repeats
+    (noise-like sound, an onset)."""
+    import numpy as np
+
+    n = len(x)
+    if max_lag < min_lag or n < 2 * min_lag:
+        return 0
+    energy = np.concatenate([[0.0], np.cumsum(x * x)])  # energy[i] = sum of x[:i] squared
+    if energy[-1] < n * _STRETCH_QUIET_RMS**2:
+        return min(max(wanted, min_lag), max_lag)
+    span = n - max_lag  # x[:span] against x[k : k + span] for every lag k
+    lags = np.arange(min_lag, max_lag + 1)
+    shifted = np.lib.stride_tricks.sliding_window_view(x[min_lag:], span)[: len(lags)]
+    corr = shifted @ x[:span]
+    ncc = corr / np.sqrt(np.maximum(energy[span] * (energy[lags + span] - energy[lags]), 1e-9))
+    best = float(ncc.max())
+    if best < _STRETCH_MIN_CORRELATION:
+        return 0
+    left = np.concatenate([[-np.inf], ncc[:-1]])
+    right = np.concatenate([ncc[1:], [-np.inf]])
+    peaks = lags[(ncc >= left) & (ncc >= right) & (ncc >= best - 0.05)]
+    enough = peaks[peaks >= wanted]
+    return int(enough[0] if len(enough) else peaks[-1])

@@ -65,6 +65,7 @@ def open_playback(settings: AudioSettings, notice: Callable[[str], None]) -> Pla
         prebuffer_ms=settings.prebuffer_ms,
         max_buffer_ms=settings.max_buffer_ms,
         max_prebuffer_ms=settings.max_prebuffer_ms,
+        latency=settings.output_latency,  # as in talk: what an interrupt cuts is heard sooner
         on_drop=notice,  # audio the buffer could not hold is said, never silently lost
     )
     try:

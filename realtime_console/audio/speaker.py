@@ -5,6 +5,10 @@ The event loop calls ``enqueue``/``end_response``/``interrupt``/``drain``; PortA
 drain is waiting and the buffer has run empty, hands that news to the loop with
 ``call_soon_threadsafe``. Nothing in the callback prints, logs, blocks or polls.
 
+What the listener has heard (``heard_ms``, the barge-in's ``audio_end_ms``) is what the device
+has played by its own clock: the callback hands each block's PortAudio times to an
+``OutputClock`` (``audio/output_clock.py``), not the latency the stream reports on opening.
+
 ``sounddevice`` is imported only when the default stream factory opens a real device; tests and
 benchmarks inject ``FakeOutputStream`` as ``stream_factory``.
 """
@@ -26,6 +30,7 @@ from realtime_console.audio.jitter import (
     JitterBuffer,
     JitterStats,
 )
+from realtime_console.audio.output_clock import OutputClock
 from realtime_console.errors import AudioDeviceError
 from realtime_console.protocol.pcm import CHANNELS, SAMPLE_RATE, ms_to_samples, samples_to_ms
 
@@ -138,7 +143,8 @@ class Speaker:
             max_prebuffer_ms=max(max_prebuffer_ms, prebuffer_ms),
         )
         self._stream: OutputStreamLike | None = None
-        self._latency_frames = 0
+        self._latency_frames = 0  # the reported latency
+        self._clock = OutputClock()  # the measured one, from PortAudio's DAC times
         self._loop: asyncio.AbstractEventLoop | None = None
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._drain_wanted = False  # read by the callback: tell the loop when the buffer empties
@@ -180,6 +186,7 @@ class Speaker:
             raise self._device_error(exc) from None
         self._stream = stream
         self._latency_frames = round(float(stream.latency) * SAMPLE_RATE)
+        self._clock.reported_s = float(stream.latency)
 
     def close(self, *, discard: bool = False) -> None:
         """Stop and close the stream, letting the device play out its buffer unless ``discard``.
@@ -271,12 +278,24 @@ class Speaker:
 
     @property
     def latency_ms(self) -> float:
-        """The output latency the stream reports (0 before start)."""
+        """The output latency: measured from PortAudio's DAC times once blocks have been played
+        (``audio/output_clock.py``), else what the stream reports (0 before start)."""
+        return self._clock.delay_s * 1000
+
+    @property
+    def reported_latency_ms(self) -> float:
+        """The output latency the stream reported when it opened (0 before start)."""
         return samples_to_ms(self._latency_frames)
 
+    @property
+    def latency_measured(self) -> bool:
+        """``latency_ms`` comes from the device's DAC times, not the reported figure."""
+        return self._clock.timed
+
     def heard_ms(self, item_id: str) -> float:
-        """Audio of the item the listener has heard: played minus the device's latency."""
-        return samples_to_ms(self._buffer.heard_samples(item_id, self._latency_frames))
+        """Audio of the item the listener has heard: played less what is still in flight to
+        the DAC right now."""
+        return samples_to_ms(self._heard_samples(item_id))
 
     def played_ms(self, item_id: str) -> float:
         return samples_to_ms(self._buffer.played_samples(item_id))
@@ -285,7 +304,7 @@ class Speaker:
         return samples_to_ms(self._buffer.received_samples(item_id))
 
     def position(self, response_id: str, item_id: str) -> PlaybackPosition:
-        heard = self._buffer.heard_samples(item_id, self._latency_frames)
+        heard = self._heard_samples(item_id)
         return PlaybackPosition(
             response_id=response_id,
             item_id=item_id,
@@ -293,6 +312,37 @@ class Speaker:
             played_ms=self.played_ms(item_id),
             received_ms=self.received_ms(item_id),
         )
+
+    def _heard_samples(self, item_id: str) -> int:
+        """Samples of the item whose DAC time has passed, by the device's own clock.
+
+        The clock knows the frames handed over as of the last timed block; frames the buffer
+        handed over since (a callback ran in between) are all still in flight. A callback
+        between reading the buffer's count and asking it is caught by reading the count again.
+        """
+        now = self._stream_now()
+        heard = 0
+        for _ in range(4):
+            handed = self._buffer.stream_frames
+            marked = self._clock.handed_frames
+            later = 0 if marked is None else max(0, handed - marked)
+            heard = self._buffer.heard_samples(item_id, self._clock.in_flight(now) + later)
+            if self._buffer.stream_frames == handed:
+                break
+        return heard
+
+    def _stream_now(self) -> float | None:
+        """The stream's clock (the one its callbacks' times are on); None once closed, or
+        where the host API reports no times (the clock then stands still at 0)."""
+        stream = self._stream
+        if stream is None or not self._clock.timed:
+            return None
+        try:
+            return float(getattr(stream, "time", 0.0))  # not in every test double
+        except Exception as exc:
+            if not devices.is_portaudio_error(exc):
+                raise
+            return None
 
     @property
     def stats(self) -> SpeakerStats:
@@ -312,8 +362,10 @@ class Speaker:
             self._output_overflows += bool(status.output_overflow)
             self._priming_outputs += bool(status.priming_output)
         self._buffer.read_into(memoryview(outdata))
+        self._clock.mark(self._buffer.stream_frames, frames, time)
         if self._far_end is not None:  # a copy into a preallocated ring: no allocation
-            self._far_end.write(outdata, stream_time(time, "currentTime"))
+            underflow = bool(status and status.output_underflow)  # the echo path moved
+            self._far_end.write(outdata, stream_time(time, "currentTime"), underflow=underflow)
         if self.first_callback_at is None:  # once: the start-up delay `devices --test` reports
             self.first_callback_at = monotonic()
         self._callbacks += 1

@@ -62,6 +62,8 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
                 input_device=input_device,
                 output_device=output_device,
                 names=(device_name(input_device, "input"), device_name(output_device, "output")),
+                block_ms=settings.audio.block_ms,
+                output_latency=settings.audio.output_latency,
             )
         )
         if as_json:

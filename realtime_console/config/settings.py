@@ -21,6 +21,7 @@ AudioLogging = Literal["full", "none"]
 AzureChatApi = Literal["deployments", "v1"]
 ToolMode = Literal["auto", "ask", "confirm"]
 AecMode = Literal["auto", "on", "off"]
+OutputLatency = Literal["high", "low"]  # PortAudio's suggested output latency
 NoiseReduction = Literal["near_field", "far_field", "off"]
 
 DEFAULT_AUDIO_MODEL = "gpt-audio-1.5"  # OpenAI's current audio chat model (late 2026)
@@ -60,7 +61,15 @@ class SessionSettings:
 class AudioSettings:
     input_device: str | None = None  # device index or name substring
     output_device: str | None = None
-    block_ms: int = 20
+    # Device block: a barge-in's cut lands in the next block and is heard once the device's
+    # buffer (about two blocks + 5 ms through PulseAudio) has played out. 10 ms with "low" below
+    # goes quiet a median 26-28 ms after speech_started (20 ms / "high": 52 ms; 5 ms: 15 ms at
+    # half again the CPU), the block WebRTC and LiveKit use (README, "Barge-in and truncation").
+    block_ms: int = 10
+    # PortAudio's suggested output latency. Through PulseAudio it sets the device buffer once
+    # blocks are small: 10 ms blocks sit 25 ms from the DAC with "low"; 5 ms blocks 15 ms with
+    # "low", 40 ms with "high"; 20 ms blocks ~45 ms with either.
+    output_latency: OutputLatency = "low"
     # Microphone audio per input_audio_buffer.append: each send costs syscalls and a loop
     # wakeup, so 100 ms keeps listening under 1% of a core (benchmarks/talk_cpu.py) for at most
     # 80 ms more before the server hears a block than 20 ms appends would.

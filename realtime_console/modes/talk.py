@@ -141,7 +141,9 @@ async def run_talk(
         prebuffer_ms=audio.prebuffer_ms,
         max_buffer_ms=audio.max_buffer_ms,
         max_prebuffer_ms=audio.max_prebuffer_ms,
-        latency=backend.output_latency,
+        latency=(
+            audio.output_latency if backend.output_latency is None else backend.output_latency
+        ),
         stream_factory=backend.output_factory,
         on_drop=view.notice,
         far_end=tap,
@@ -484,6 +486,8 @@ class AudioStatsNotes:
             "output_latency_ms": round(self.speaker.latency_ms, 1),
             "playback_target_ms": round(out.target_ms, 1),  # the adaptive playout delay
             "playback_jitter_ms": round(out.buffer.arrival_jitter_ms, 1),
+            # Added by repeating pitch periods to reach the playout delay (audio/jitter.py).
+            "playback_stretched_ms": round(pcm.samples_to_ms(out.buffer.stretched_samples), 1),
             **(_echo_figures(self.echo) if self.echo is not None else {}),
         }
 
@@ -517,6 +521,7 @@ def _echo_figures(echo: EchoStage) -> dict[str, Any]:
         "echo_reduction_db": stats.echo_reduction_db,
         "echo_held_blocks": stats.held_blocks,
         "echo_resyncs": stats.resyncs,
+        "echo_realignments": stats.realignments,  # the echo really moved (a speaker underflow…)
         "echo_late_reference": stats.late_reference,
         "echo_detected": stats.echo_detected,
     }

@@ -299,6 +299,9 @@ class TalkHandlers:
                 received_ms=round(done.received_ms, 1),
                 played_ms=round(position.played_ms, 1),
                 output_latency_ms=round(self.speaker.latency_ms, 1),
+                # What the stream promised on opening: beside the measured delay, it shows how
+                # far off a truncation by the promise alone would have been.
+                reported_latency_ms=round(self.speaker.reported_latency_ms, 1),
                 cancel_sent=cancelled,
             )
         self.view.assistant_cut(done.response_id, text, audio_end_ms)

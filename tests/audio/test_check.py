@@ -11,7 +11,12 @@ import pytest
 from realtime_console.audio import check as check_module
 from realtime_console.audio.check import check_devices
 from realtime_console.audio.echo.path import EchoPathSpec
-from realtime_console.audio.fakestream import EchoCoupling, FakeInputStream, FakeOutputStream
+from realtime_console.audio.fakestream import (
+    EchoCoupling,
+    FakeInputStream,
+    FakeOutputStream,
+    FakeTimeInfo,
+)
 
 
 def devices(
@@ -120,3 +125,40 @@ async def test_a_microphone_that_never_delivers_is_the_verdict(
     )
     assert check.input_startup_ms is None and check.input_ms == 0
     assert check.verdict.startswith("the microphone delivers no audio")
+
+
+async def test_the_output_delay_is_measured_from_the_dac_times_not_the_reported_latency() -> None:
+    """Through PulseAudio a stream reports 30-40 ms while its blocks sit ~57 ms from the DAC:
+    the check shows both, and the late output gets its hint."""
+    opened: list[FakeOutputStream] = []
+
+    def late_output(**kwargs: Any) -> FakeOutputStream:
+        speaker_callback = kwargs.pop("callback")
+
+        def callback(out: Any, frames: int, time: Any, status: Any) -> None:
+            true = FakeTimeInfo(0.0, time.currentTime, time.currentTime + 0.057)
+            speaker_callback(out, frames, true, status)
+
+        opened.append(
+            FakeOutputStream(**kwargs, callback=callback, realtime=True, reported_latency=0.03)
+        )
+        return opened[-1]
+
+    fakes = devices(noise_dbfs=-70)
+    fakes.pop("outputs")
+    fakes["output_factory"] = late_output
+    check = await check_devices(**fakes, block_ms=5, output_latency="low")
+    assert opened[0].blocksize == 120  # audio.block_ms reaches the speaker, as in talk
+    assert check.output_latency_ms == 30.0
+    assert check.output_delay_ms == pytest.approx(57.0, abs=0.05)
+    assert "reported latency 30 ms, measured 57 ms to the DAC" in check.lines()[0]
+    assert any("audio.output_latency" in hint for hint in check.hints)
+    assert check.as_json()["output_delay_ms"] == check.output_delay_ms
+
+
+async def test_an_output_on_time_gets_no_late_playback_hint() -> None:
+    fakes = devices(noise_dbfs=-70)
+    fakes.pop("outputs")
+    check = await check_devices(**fakes)
+    assert check.output_delay_ms == pytest.approx(30.0, abs=0.05)
+    assert not any("audio.output_latency" in hint for hint in check.hints)

@@ -9,6 +9,8 @@ import pytest
 
 from realtime_console.audio.fakestream import (
     GARBAGE,
+    CallbackQuirks,
+    EchoCoupling,
     FakeCallbackFlags,
     FakeInputStream,
     FakeOutputStream,
@@ -177,3 +179,63 @@ def test_realtime_stream_calls_back_on_its_own_thread_at_block_rate() -> None:
     time.sleep(0.05)
     assert ticks >= 5 and len(callback.calls) == ticks  # ticked, and stopped ticking
     assert threading.get_ident() not in callback.threads
+
+
+def test_doubled_callbacks_lag_a_block_over_the_cycle_then_run_back_to_back() -> None:
+    """PulseAudio's pattern: the callbacks fall behind the sample count until a whole period
+    late, then two run back to back; every period still gets exactly one callback."""
+    callback = Recorder(write=0)
+    quirks = CallbackQuirks(doubled_every=10)
+    stream = FakeOutputStream(blocksize=480, dtype="int16", callback=callback, quirks=quirks)
+    stream.start()
+    stream.advance(30)
+    times = [c[2].currentTime for c in callback.calls]
+    assert len(times) == 30
+    gaps = np.diff(times)
+    assert gaps[9] == pytest.approx(0.002) and gaps[19] == pytest.approx(0.002)  # 0.02 / 10
+    assert np.allclose(np.delete(gaps, [9, 19]), 0.022)  # otherwise they fall behind
+    assert times[10] == pytest.approx(0.2) and times[20] == pytest.approx(0.4)  # on time again
+
+
+def test_late_callbacks_come_late_once_and_the_next_is_on_time() -> None:
+    callback = Recorder(write=0)
+    quirks = CallbackQuirks(late_every=4, late_s=0.05, late_phase=1)
+    stream = FakeOutputStream(blocksize=480, dtype="int16", callback=callback, quirks=quirks)
+    stream.start()
+    stream.advance(8)
+    lateness = [c[2].currentTime - k * 0.02 for k, c in enumerate(callback.calls)]
+    assert lateness == pytest.approx([0, 0.05, 0, 0, 0, 0.05, 0, 0])
+
+
+def test_an_output_underflow_plays_silence_nobody_wrote_and_is_flagged() -> None:
+    """The device runs dry for two periods: no callback, silence in the room, the clock runs
+    on; the next callback is flagged and what it writes is heard two periods later."""
+    coupling = EchoCoupling(rate=24_000)
+    callback = Recorder(write=1000)
+    stream = FakeOutputStream(
+        blocksize=480, dtype="int16", callback=callback, echo=coupling, latency=0.0
+    )
+    stream.start()
+    stream.advance(2)
+    stream.underflow(2)
+    stream.advance(3)
+    assert len(callback.calls) == 3 and stream.lost_periods == 2 and stream.frames == 5 * 480
+    statuses = [c[3] for c in callback.calls]
+    assert statuses[2].output_underflow and not statuses[1] and not statuses[0]
+    assert callback.calls[2][2].currentTime == pytest.approx(0.08)  # periods 0, 1, lost 2, 3: 4
+    assert len(stream.recorded()) == 3 * 480  # only what callbacks wrote
+    assert coupling.played_frames == 5 * 480  # the room heard the silence too
+
+
+def test_an_input_overflow_loses_a_block_of_sound_and_is_flagged() -> None:
+    callback = Recorder()
+    source = np.arange(1, 4801, dtype="<i2")
+    stream = FakeInputStream(blocksize=480, dtype="int16", callback=callback, source=source)
+    stream.start()
+    stream.advance(1)
+    stream.overflow()
+    stream.advance(2)
+    assert len(callback.calls) == 2 and stream.lost_periods == 1
+    assert callback.calls[1][3].input_overflow and not callback.calls[0][3]
+    assert callback.seen[1][0, 0] == 961  # the block after the lost one
+    assert callback.calls[1][2].currentTime == pytest.approx(0.04)

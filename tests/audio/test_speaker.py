@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from realtime_console.audio import devices
-from realtime_console.audio.fakestream import FakeCallbackFlags, FakeOutputStream
+from realtime_console.audio.fakestream import FakeCallbackFlags, FakeOutputStream, FakeTimeInfo
 from realtime_console.audio.playback import Playback
 from realtime_console.audio.speaker import Speaker
 from realtime_console.errors import AudioDeviceError
@@ -388,3 +388,148 @@ def test_playback_hands_its_notice_to_the_speaker() -> None:
     sink.response_done("resp_p")
     assert notices == ["playback buffer full: dropped 150 ms of reply resp_p"]
     assert rig.speaker.stats.dropped_ms == 150.0
+
+
+# ---- the device-true position: PortAudio's DAC times, not the latency the stream reports -------
+
+
+class _DacStream(FakeOutputStream):
+    """A fake whose time-info puts each block ``dac_s`` from the DAC whatever ``latency`` it
+    reports (PulseAudio's reported latency is not where its blocks really are), with a few odd
+    stamps (``odd``: block index -> the delay that block claims), a clock that can be read
+    between blocks (``offset_s`` past the last block's hand-over), or no times at all."""
+
+    def __init__(
+        self,
+        *args: Any,
+        dac_s: float,
+        odd: dict[int, float] | None = None,
+        timed: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        speaker_callback = kwargs.pop("callback")
+        self.dac_s = dac_s
+        self.offset_s: float | None = None  # None: the fake's own clock (the block's end)
+        self.timed_clock = timed  # a host API without times reads its clock as 0 too
+        self._index = 0
+        odd = odd or {}
+
+        def callback(out: Any, frames: int, time: Any, status: Any) -> None:
+            delay = odd.get(self._index, self.dac_s)
+            self._index += 1
+            if timed:
+                info = FakeTimeInfo(0.0, time.currentTime, time.currentTime + delay)
+            else:
+                info = FakeTimeInfo(0.0, 0.0, 0.0)
+            speaker_callback(out, frames, info, status)
+
+        kwargs["callback"] = callback
+        super().__init__(*args, **kwargs)
+
+    @property
+    def time(self) -> float:
+        if not self.timed_clock:
+            return 0.0
+        if self.offset_s is None:
+            return self.frames / self.samplerate
+        return (self.frames - self.blocksize) / self.samplerate + self.offset_s
+
+    def dac_reached(self) -> int:
+        """Frames that have truly reached the DAC by ``time``."""
+        return max(0, min(self.frames, round((self.time - self.dac_s) * self.samplerate)))
+
+
+def _dac_rig(reported_s: float, dac_s: float, **kwargs: Any) -> Rig:
+    streams: list[_DacStream] = []
+    timed = kwargs.pop("timed", True)
+    odd = kwargs.pop("odd", None)
+
+    def factory(**stream_kwargs: Any) -> _DacStream:
+        stream = _DacStream(
+            **stream_kwargs, reported_latency=reported_s, dac_s=dac_s, odd=odd, timed=timed
+        )
+        streams.append(stream)
+        return stream
+
+    speaker = Speaker(stream_factory=factory, **kwargs)
+    speaker.start()
+    return Rig(speaker, streams[0])
+
+
+def _heard_truly_ms(rig: Rig, value: int, reached: int) -> float:
+    return float(np.count_nonzero(rig.output()[:reached] == value)) / 24
+
+
+@pytest.mark.parametrize("reported_s, dac_s", [(0.2, 0.045), (0.04, 0.057), (0.02, 0.0)])
+def test_heard_follows_the_dac_times_not_the_reported_latency(
+    reported_s: float, dac_s: float
+) -> None:
+    rig = _dac_rig(reported_s, dac_s, prebuffer_ms=0)
+    rig.speaker.enqueue(const_pcm(1000, 2000), "r1", "i1")
+    rig.stream.advance(30)  # 600 ms handed over
+
+    stream = rig.stream
+    assert isinstance(stream, _DacStream)
+    truly = _heard_truly_ms(rig, 1000, stream.dac_reached())
+    assert abs(rig.speaker.heard_ms("i1") - truly) <= 0.1
+    position = rig.speaker.interrupt()
+    assert position is not None
+    assert truly - 1 <= position.heard_ms <= truly  # floored to whole ms, never more
+    assert rig.speaker.latency_ms == pytest.approx(dac_s * 1000, abs=0.01)
+    assert rig.speaker.reported_latency_ms == pytest.approx(reported_s * 1000, abs=0.05)
+    assert rig.speaker.latency_measured
+
+
+@pytest.mark.parametrize("offset_ms", [0.0, 7.5, 13.0, 20.0])
+def test_heard_counts_the_time_since_the_last_block(offset_ms: float) -> None:
+    """Between callbacks the DAC plays on: asked 7.5 ms after a block was handed over, 7.5 ms
+    more has been heard than right at the hand-over."""
+    rig = _dac_rig(0.2, 0.045, prebuffer_ms=0)
+    stream = rig.stream
+    assert isinstance(stream, _DacStream)
+    rig.speaker.enqueue(const_pcm(1000, 2000), "r1", "i1")
+    stream.advance(30)
+    stream.offset_s = 0.0
+    at_hand_over = rig.speaker.heard_ms("i1")
+    stream.offset_s = offset_ms / 1000
+    assert rig.speaker.heard_ms("i1") == pytest.approx(at_hand_over + offset_ms, abs=0.05)
+    assert rig.speaker.heard_ms("i1") == pytest.approx(
+        _heard_truly_ms(rig, 1000, stream.dac_reached()), abs=0.05
+    )
+
+
+def test_the_median_delay_ignores_odd_stamps_at_the_start_and_later() -> None:
+    # Through PulseAudio the first block says 0 ms and the next ones ramp up while the device
+    # buffer fills; now and then one block is stamped far off.
+    odd = {0: 0.0, 1: 0.02, 2: 0.04, 25: 0.15}
+    rig = _dac_rig(0.04, 0.057, prebuffer_ms=0, odd=odd)
+    stream = rig.stream
+    assert isinstance(stream, _DacStream)
+    rig.speaker.enqueue(const_pcm(1000, 2000), "r1", "i1")
+    stream.advance(27)  # the 0.15 s stamp is two blocks old
+    assert rig.speaker.latency_ms == pytest.approx(57.0, abs=0.01)
+    truly = _heard_truly_ms(rig, 1000, stream.dac_reached())
+    assert abs(rig.speaker.heard_ms("i1") - truly) <= 0.1
+
+
+def test_a_host_api_without_times_falls_back_to_the_reported_latency() -> None:
+    rig = _dac_rig(0.1, 0.045, prebuffer_ms=0, timed=False)
+    rig.speaker.enqueue(const_pcm(1000, 2000), "r1", "i1")
+    rig.stream.advance(30)
+    assert not rig.speaker.latency_measured
+    assert rig.speaker.latency_ms == pytest.approx(100.0, abs=0.05)
+    assert rig.speaker.heard_ms("i1") == pytest.approx(600 - 100, abs=0.05)
+
+
+def test_before_any_block_the_latency_is_the_reported_one() -> None:
+    rig = _dac_rig(0.1, 0.045)
+    assert rig.speaker.latency_ms == pytest.approx(100.0, abs=0.05)
+    assert not rig.speaker.latency_measured
+
+
+def test_after_close_heard_still_counts_the_measured_delay() -> None:
+    rig = _dac_rig(0.2, 0.045, prebuffer_ms=0)
+    rig.speaker.enqueue(const_pcm(1000, 2000), "r1", "i1")
+    rig.stream.advance(30)
+    rig.speaker.close(discard=True)
+    assert rig.speaker.heard_ms("i1") == pytest.approx(600 - 45, abs=0.05)

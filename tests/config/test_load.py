@@ -97,7 +97,8 @@ def test_defaults_of_the_other_sections() -> None:
     assert (connection.provider, connection.deployment) == ("azure", "gpt-realtime")
     assert settings.connection.endpoint is None
     assert settings.connection.api_version == "2025-04-01-preview"
-    assert (settings.audio.block_ms, settings.audio.prebuffer_ms) == (20, 40)
+    audio = settings.audio  # the documented defaults (README, configs/default.toml)
+    assert (audio.block_ms, audio.output_latency, audio.prebuffer_ms) == (10, "low", 40)
     assert settings.log == Settings().log and settings.log.events is None
 
 

@@ -173,9 +173,9 @@ async def test_on_a_loopback_aec_stops_the_reply_from_interrupting_itself(tmp_pa
     """A null sink's monitor hears the reply as a perfect digital copy at full level (-1 dB):
     the hardest echo there is. Without AEC every reply is cut by its own sound (8-10 times in
     10 s here); with AEC the echo is detected and cancelled and the reply plays to its end.
-    The one exception is a speaker underflow: the output ran dry and the echo path itself moved,
-    which AEC3 must re-learn (re-aligning the reference at once is not built yet,
-    docs/echo-cancellation.md); then fewer cuts is what is asserted."""
+    The one exception is a speaker underflow: the output ran dry and the echo path itself moved;
+    the stage re-aligns the reference once blocks measure the move (docs/echo-cancellation.md,
+    "Real breaks"), but echo leaks until then; so then fewer cuts is what is asserted."""
     pytest.importorskip("pywebrtc_audio", reason="the aec extra (pywebrtc-audio) is not installed")
     off = await talk_on_a_loopback(tmp_path, "off")
     on = await talk_on_a_loopback(tmp_path, "on")

@@ -146,6 +146,10 @@ async def test_a_spoken_turn_gets_a_played_reply_and_speaking_over_it_truncates(
     (barge_in,) = [e for e in meta if e["type"] == "barge_in"]
     assert barge_in["audio_end_ms"] == truncate["audio_end_ms"] > 0
     assert barge_in["audio_end_ms"] <= barge_in["received_ms"]
+    # The fake device's block times agree with the latency it reports: so do the two figures.
+    assert barge_in["output_latency_ms"] == pytest.approx(barge_in["reported_latency_ms"], abs=1)
+    assert barge_in["reported_latency_ms"] > 0
+    assert meta[-1]["playback_stretched_ms"] == 0  # a session's first reply is never stretched
     assert meta[-1]["type"] == "audio_stats" and meta[-1]["final"] is True
     target_ms, underruns = shown[-1]
     assert target_ms > 0 and 0 <= underruns <= meta[-1]["playback_underruns"]

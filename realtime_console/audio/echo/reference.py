@@ -7,11 +7,26 @@ block was captured, never later. The speaker's callback writes every block it ha
 apart. The echo stage asks for the samples handed over up to a microphone block's hand-over
 (``echo/clock.py`` says why hand-over times, not the reported latencies, align the two).
 
-Threading: ``write`` runs on PortAudio's output thread and only copies into the ring (no
-allocation, no lock); ``read`` runs on the echo worker. The block's position and time are
-published as one tuple after its samples are in place, so a reader never sees a mark ahead of
-the data. The ring holds ``seconds`` (2 s): far more than any device latency, so the samples a
-reader asks for are never being overwritten while it copies them.
+Which sample was handed over when comes from a fit, not from the last callback alone: each
+callback implies an anchor (its time less its first sample's index over the rate), and the
+anchor used is a low quantile (``ANCHOR_QUANTILE``) of those of the last ``ANCHOR_WINDOW_S``. The
+callbacks' times are not a steady clock: through PulseAudio they fall behind the sample count by
+up to a block (20 ms) over 4-12 s, then the speaker is called back twice in a row and the lag
+starts again, and under load single callbacks come 5-70 ms late. A late callback implies a late
+anchor and a doubled one an early one; a quantile over a whole cycle ignores both, while the
+last callback's time moved the pairing by their lateness (a reference 50 ms behind the echo, on
+a short echo path, never converged). A low quantile, because a callback can be late but not
+early: the low side is the device's own pace. An underflow (``write(..., underflow=True)``: the
+device ran dry and played silence the tap never saw) or a gap of ``REANCHOR_S`` between two
+callbacks (the stream starting, a stall) starts the fit afresh: what came before is on another
+line.
+
+Threading: ``write`` runs on PortAudio's output thread and only copies into preallocated rings
+(no allocation, no lock); ``read`` and ``index_at`` run on the echo worker. A block's mark (its
+position and time) is published by bumping the mark count after its samples and mark are in
+place, so a reader never sees a mark ahead of the data. The ring holds ``seconds`` (2 s): far
+more than any device latency, so the samples a reader asks for are never being overwritten
+while it copies them.
 """
 
 from __future__ import annotations
@@ -26,6 +41,13 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     Pcm = npt.NDArray[np.int16]
+
+ANCHOR_WINDOW_S = 8.0  # a whole cycle of PulseAudio's lag, whatever the block size
+ANCHOR_QUANTILE = 0.2
+REANCHOR_S = 0.5
+# The marks ring: 8 s of 2.5 ms blocks, and a margin the writer cannot fill while a read copies.
+_MARKS = 4096
+_MARGIN = 64
 
 
 def stream_time(time_info: Any, field: str) -> float:
@@ -49,14 +71,19 @@ class FarEndTap:
         self._size = max(1, round(seconds * rate))
         self._ring: Pcm = np.zeros(self._size, dtype=np.int16)
         self._written = 0  # samples written since the start (the next sample's index)
-        # (index of the last block's first sample, its time); None until the first block.
-        self._mark: tuple[int, float] | None = None
+        # Per block: the index of its first sample and its hand-over time (a ring of marks).
+        self._mark_index = np.zeros(_MARKS, dtype=np.int64)
+        self._mark_time = np.zeros(_MARKS, dtype=np.float64)
+        self._marks = 0  # marks written; the last is at (_marks - 1) % _MARKS
+        self._fit_from = 0  # the first mark of the current fit (an underflow, a gap restart it)
+        self.underflows = 0  # blocks the speaker reported an output underflow with
 
     # ------------------------------------------------------------------ audio thread
 
-    def write(self, block: Any, handed_at: float) -> None:
+    def write(self, block: Any, handed_at: float, *, underflow: bool = False) -> None:
         """One output block (int16, shape ``(frames,)`` or ``(frames, 1)``) and the time it was
-        handed over (``stream_time(time, "currentTime")``)."""
+        handed over (``stream_time(time, "currentTime")``); ``underflow``: PortAudio flagged
+        ``output_underflow`` on this callback (the device played silence before it)."""
         samples = block.reshape(-1)
         n = len(samples)
         start = self._written % self._size
@@ -64,8 +91,16 @@ class FarEndTap:
         self._ring[start : start + first] = samples[:first]
         if n > first:
             self._ring[: n - first] = samples[first:]
-        self._mark = (self._written, handed_at)
+        k = self._marks
+        if underflow:
+            self.underflows += 1
+            self._fit_from = k
+        elif k and handed_at - float(self._mark_time[(k - 1) % _MARKS]) > REANCHOR_S:
+            self._fit_from = k
+        self._mark_index[k % _MARKS] = self._written
+        self._mark_time[k % _MARKS] = handed_at
         self._written += n
+        self._marks = k + 1  # publishes the block
 
     # ------------------------------------------------------------------ echo worker
 
@@ -73,13 +108,24 @@ class FarEndTap:
     def written(self) -> int:
         return self._written
 
+    def anchor(self) -> float | None:
+        """The fitted time of sample 0 (see the module docstring); None before the first block."""
+        np = self._np
+        k = self._marks
+        if not k:
+            return None
+        slots = np.arange(max(self._fit_from, k - (_MARKS - _MARGIN)), k) % _MARKS
+        times = self._mark_time[slots]
+        recent = times >= times[-1] - ANCHOR_WINDOW_S  # by time: blocks may be 5, 10 or 20 ms
+        implied = times[recent] - self._mark_index[slots][recent] / self.rate
+        return float(np.quantile(implied, ANCHOR_QUANTILE, method="lower"))
+
     def index_at(self, time: float) -> int | None:
         """The index of the sample handed over at ``time`` (None before the first block)."""
-        mark = self._mark
-        if mark is None:
+        anchor = self.anchor()
+        if anchor is None:
             return None
-        index, handed_at = mark
-        return index + round((time - handed_at) * self.rate)
+        return round((time - anchor) * self.rate)
 
     def read(self, start_time: float, n: int) -> Pcm:
         """The ``n`` samples from the one at ``start_time`` on; zeros where nothing was handed

@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from realtime_console.audio.echo.path import EchoPathSpec
 from realtime_console.audio.echo.reference import FarEndTap
-from realtime_console.audio.fakestream import EchoCoupling, FakeInputStream, FakeOutputStream
+from realtime_console.audio.fakestream import (
+    CallbackQuirks,
+    EchoCoupling,
+    FakeInputStream,
+    FakeOutputStream,
+)
 from realtime_console.audio.microphone import MicBlock, Microphone
 from realtime_console.audio.speaker import Speaker
 from realtime_console.protocol.pcm import float32_to_pcm16
@@ -43,9 +48,21 @@ def joined(captured: list[Captured], *, raw: bool = False) -> bytes:
 
 
 class SimulatedLaptop:
-    """Call ``start()`` on the event loop, ``play``/``talk``, then ``await run(seconds, stage)``."""
+    """Call ``start()`` on the event loop, ``play``/``talk``, then ``await run(seconds, stage)``.
 
-    def __init__(self, spec: EchoPathSpec | None = None) -> None:
+    ``speaker_quirks``/``mic_quirks``: when the devices call back (``CallbackQuirks``: doubled
+    and late callbacks); ``speaker_stream.underflow``/``mic_stream.overflow`` between runs make
+    a device lose periods."""
+
+    def __init__(
+        self,
+        spec: EchoPathSpec | None = None,
+        *,
+        speaker_quirks: CallbackQuirks | None = None,
+        mic_quirks: CallbackQuirks | None = None,
+    ) -> None:
+        self.speaker_quirks = speaker_quirks
+        self.mic_quirks = mic_quirks
         self.coupling = EchoCoupling(spec)
         self.tap = FarEndTap()
         self.outputs: list[FakeOutputStream] = []
@@ -63,12 +80,24 @@ class SimulatedLaptop:
         )
 
     def _output(self, **kwargs: Any) -> FakeOutputStream:
-        self.outputs.append(FakeOutputStream(**kwargs, echo=self.coupling, record=False))
-        return self.outputs[-1]
+        stream = FakeOutputStream(
+            **kwargs, echo=self.coupling, record=False, quirks=self.speaker_quirks
+        )
+        self.outputs.append(stream)
+        return stream
 
     def _input(self, **kwargs: Any) -> FakeInputStream:
-        self.inputs.append(FakeInputStream(**kwargs, echo=self.coupling, record=False))
-        return self.inputs[-1]
+        stream = FakeInputStream(**kwargs, echo=self.coupling, record=False, quirks=self.mic_quirks)
+        self.inputs.append(stream)
+        return stream
+
+    @property
+    def speaker_stream(self) -> FakeOutputStream:
+        return self.outputs[0]
+
+    @property
+    def mic_stream(self) -> FakeInputStream:
+        return self.inputs[0]
 
     def start(self) -> None:
         self.speaker.start()

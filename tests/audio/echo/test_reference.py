@@ -34,3 +34,50 @@ def test_unplayed_and_overwritten_samples_read_as_silence() -> None:
 
 def test_nothing_played_yet_is_silence() -> None:
     assert not np.any(FarEndTap().read(5.0, 480))
+
+
+def on_grid(tap: FarEndTap, blocks: int, lag: list[float] | None = None, t0: float = 1.0) -> None:
+    """``blocks`` 20 ms blocks handed over on a steady clock, each ``lag[k]`` late."""
+    for k in range(blocks):
+        late = lag[k] if lag else 0.0
+        tap.write(np.zeros(480, dtype=np.int16), t0 + k * 0.02 + late)
+
+
+def test_a_late_last_callback_does_not_move_the_pairing() -> None:
+    tap = FarEndTap()
+    lag = [0.0] * 50
+    lag[-1] = 0.06  # the last callback before the echo stage asks came 60 ms late
+    on_grid(tap, 50, lag)
+    # Sample 48 * 480 was handed over at 1.96 s: so it stays, whatever the last callback said.
+    assert tap.index_at(1.0 + 48 * 0.02) == 48 * 480
+
+
+def test_pulseaudio_doubled_callbacks_do_not_move_the_pairing() -> None:
+    """PulseAudio: the callbacks fall behind the sample count by up to a block over a few
+    seconds, then two come back to back and the lag starts again. Wherever in that cycle the
+    stage asks, the same time maps to nearly the same sample."""
+    cycle = 300  # 6 s
+    lag = [0.02 * (k % cycle) / cycle for k in range(900)]
+    tap = FarEndTap(seconds=20.0)
+    answers: list[int] = []
+    for k in range(900):
+        tap.write(np.zeros(480, dtype=np.int16), 1.0 + k * 0.02 + lag[k])
+        index = tap.index_at(5.0)
+        if k >= 400 and index is not None:
+            answers.append(index)
+    assert max(answers) - min(answers) <= 96  # 4 ms (the last callback alone: 20 ms)
+
+
+def test_an_underflow_or_a_stall_starts_the_fit_afresh() -> None:
+    tap = FarEndTap()
+    on_grid(tap, 50)
+    assert tap.index_at(2.0) == 50 * 480
+    # The device ran dry for 60 ms: everything after is handed over (and plays) that much later.
+    tap.write(np.zeros(480, dtype=np.int16), 1.0 + 50 * 0.02 + 0.06, underflow=True)
+    assert tap.underflows == 1
+    assert tap.index_at(1.0 + 50 * 0.02 + 0.06) == 50 * 480  # at once, not after seconds
+    # The stream starting: a burst of callbacks, then the device's clock runs from a second on.
+    tap = FarEndTap()
+    on_grid(tap, 3, [0.0, -0.02, -0.04])
+    on_grid(tap, 10, t0=3.0)
+    assert tap.index_at(3.0) == 3 * 480
