@@ -128,6 +128,7 @@ class RecordingView:
     real: object | None = None
     calls: list[str] = field(default_factory=list)
     wrong: list[str] = field(default_factory=list)
+    shows_events: bool = True
 
     def __getattr__(self, name: str) -> Callable[..., None]:
         if name.startswith("__"):
