@@ -14,9 +14,10 @@ empty callbacks (``baseline``), which is the fakes' own ticking.
   Target: <= 1% of one core.
 * ``full_duplex_cpu_percent``: while the assistant's reply plays and the microphone keeps
   streaming (measured over the assistant-speaking periods of several turns). Target: <= 1.5%.
-* With ``--aec``: the same run again with echo cancellation on (``audio.aec = "on"``: WebRTC
-  AEC3 on the echo worker thread, the speaker's far-end tap), and ``aec_full_duplex_cpu_percent``
-  / ``aec_listening_cpu_percent``, its cost over the run without. Target: <= 3% in full duplex.
+* With ``--aec``: the same run again with echo cancellation on (``audio.aec = "on"``: the
+  default engine, ``audio.aec_engine``, on the echo worker thread, the speaker's far-end tap),
+  and ``aec_full_duplex_cpu_percent`` / ``aec_listening_cpu_percent``, its cost over the run
+  without. Target: <= 3% in full duplex.
   The first run has ``audio.aec = "off"`` either way, so its figures compare with earlier ones.
 * With ``--block-ms MS``: the same run again with ``audio.block_ms = MS`` (the small output
   blocks a quick barge-in through PulseAudio needs, README "Barge-in and truncation"), less its

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from realtime_console.audio.formats import AudioFormat
 from realtime_console.config import mcp_servers
 from realtime_console.config.settings import (
+    AecEngine,
     AecMode,
     AudioLogging,
     AudioSettings,
@@ -184,6 +185,7 @@ RULES: dict[str, _Rule] = {
     "audio.max_prebuffer_ms": _Rule("int", ge=0, le=5000),
     "audio.max_buffer_ms": _Rule("int", ge=1, le=3_600_000),
     "audio.aec": _Rule("str", choices=get_args(AecMode)),
+    "audio.aec_engine": _Rule("str", choices=get_args(AecEngine)),
     # "auto" or milliseconds; TOML may write the number bare, hence the str-or-int kind.
     "audio.aec_delay_ms": _Rule("device", check=_delay_ms),
     "audio.noise_suppression": _Rule("bool"),

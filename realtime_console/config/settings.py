@@ -21,6 +21,7 @@ AudioLogging = Literal["full", "none"]
 AzureChatApi = Literal["deployments", "v1"]
 ToolMode = Literal["auto", "ask", "confirm"]
 AecMode = Literal["auto", "on", "off"]
+AecEngine = Literal["kalman", "webrtc"]  # the console's own canceller, or WebRTC's AEC3
 OutputLatency = Literal["high", "low"]  # PortAudio's suggested output latency
 NoiseReduction = Literal["near_field", "far_field", "off"]
 
@@ -85,11 +86,15 @@ class AudioSettings:
     # (28.8 MB of 24 kHz PCM16) covers any reply while bounding memory; beyond it audio is
     # dropped, counted and said once per reply.
     max_buffer_ms: int = 600_000
-    # Echo cancellation for talking on speakers (WebRTC AEC3, the optional extra
-    # realtime-console[aec]): "auto" = on when it is installed and the output is not a headset.
+    # Echo cancellation for talking on speakers: "auto" = on when the output is not a headset
+    # (and, for the webrtc engine, its optional extra realtime-console[aec] is installed).
     aec: AecMode = "auto"
-    # "auto": the latencies PortAudio reports align the speaker reference and AEC3 finds the
-    # rest; a number (ms): the echo comes that much later than they say (Bluetooth speakers).
+    # Which canceller: "kalman", the console's own (numpy; keeps the user's voice when they talk
+    # over the reply, 0.98 correlation against AEC3's 0.75), or "webrtc", WebRTC's AEC3 (the
+    # extra; a third of the CPU).
+    aec_engine: AecEngine = "kalman"
+    # "auto": the device clocks align the speaker reference and the canceller finds the rest;
+    # a number (ms): the echo comes that much later than they say (Bluetooth speakers).
     aec_delay_ms: str = "auto"
     # Off: the service has its own noise reduction and VAD, tuned for unprocessed audio.
     noise_suppression: bool = False

@@ -71,10 +71,10 @@ def open_echo_canceller(
     """A canceller at 24 kHz in and out (``processing_rate`` applies to AEC3 only; the Kalman
     canceller runs at 24 kHz).
 
-    Raises ``EchoCancellerUnavailable`` (exit 2, one line with the pip command) when the
-    optional ``pywebrtc-audio`` package is not installed: it is what the ``aec`` extra installs
-    (AEC3, noise suppression, AGC2), and ``audio.aec = "auto"`` turns cancellation on only with
-    it. Nothing is imported before this call.
+    The Kalman canceller needs only numpy. AEC3, noise suppression and AGC2 come from the
+    optional ``pywebrtc-audio`` package (the ``aec`` extra): asking for any of them without it
+    raises ``EchoCancellerUnavailable`` (exit 2, one line with the pip command). Nothing is
+    imported before this call.
     """
     from realtime_console.audio.echo.framing import FramedCanceller
     from realtime_console.audio.echo.webrtc import load_module
@@ -83,7 +83,8 @@ def open_echo_canceller(
     builders = {"kalman": _kalman, "webrtc": _webrtc}
     if settings.engine not in builders:
         raise ValueError(f"unknown echo canceller {settings.engine!r}: one of {sorted(builders)}")
-    load_module()  # the extra, or the one-line error with the pip command
+    if settings.engine == "webrtc" or settings.noise_suppression or settings.auto_gain:
+        load_module()  # the extra, or the one-line error with the pip command
     processor = builders[settings.engine](settings, processing_rate)
     return FramedCanceller(processor, rate=SAMPLE_RATE)
 

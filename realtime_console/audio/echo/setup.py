@@ -1,8 +1,9 @@
 """What the settings ask of echo handling in ``talk``: a canceller, a guard, or nothing.
 
-``audio.aec = "auto"`` turns cancellation on when its optional library is installed and the
-output device does not look like a headset (headphones do not leak into the microphone, and
-cancelling an echo that is not there only risks the user's voice); ``"on"`` insists (a missing
+``audio.aec = "auto"`` turns cancellation on when the output device does not look like a headset
+(headphones do not leak into the microphone, and cancelling an echo that is not there only risks
+the user's voice) and the engine is there: ``audio.aec_engine = "kalman"`` (the console's own,
+numpy only) always is, ``"webrtc"`` (AEC3) needs the optional extra. ``"on"`` insists (a missing
 library is exit 2 with the pip command); ``"off"`` never. ``audio.echo_guard`` adds the guard.
 ``EchoPlan.status`` is the one line ``talk`` shows at the start, saying which and why.
 """
@@ -34,8 +35,9 @@ def looks_like_headset(device_name: str | None) -> bool:
     return bool(device_name and _HEADSET.search(device_name))
 
 
-def aec_installed() -> bool:
-    return importlib.util.find_spec(MODULE) is not None
+def aec_installed(engine: str = "kalman") -> bool:
+    """The engine can run: the console's own always; AEC3 with its optional library."""
+    return engine != "webrtc" or importlib.util.find_spec(MODULE) is not None
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,9 @@ class EchoPlan:
         if self.cancel:
             canceller = open_echo_canceller(
                 EchoSettings(
-                    noise_suppression=settings.noise_suppression, auto_gain=settings.auto_gain
+                    noise_suppression=settings.noise_suppression,
+                    auto_gain=settings.auto_gain,
+                    engine=settings.aec_engine,
                 )
             )
         return EchoStage(
@@ -73,7 +77,7 @@ def plan_echo(
 ) -> EchoPlan:
     """Decide from ``audio.aec``/``audio.echo_guard``, the output device's name (None: unknown,
     taken as speakers) and whether the library is installed (None: look)."""
-    installed = aec_installed() if installed is None else installed
+    installed = aec_installed(settings.aec_engine) if installed is None else installed
     text = settings.aec_delay_ms.strip()
     delay = None if text == "auto" else float(text)
     where = f" (output: {output_name})" if output_name else ""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
-from realtime_console.audio.echo import EchoCancellerUnavailable, webrtc
+from realtime_console.audio.echo import EchoCancellerUnavailable, setup, webrtc
 from realtime_console.audio.echo.reference import FarEndTap
 from realtime_console.audio.echo.setup import looks_like_headset, plan_echo
 from realtime_console.config import AudioSettings
@@ -48,10 +49,46 @@ def test_auto_is_off_for_a_headset_and_says_why() -> None:
     assert plan.status == "echo cancellation off: Jabra Evolve2 Headset looks like a headset"
 
 
-def test_auto_without_the_extra_is_off_with_the_pip_command() -> None:
-    plan = plan_echo(audio(), None, installed=False)
+def test_auto_with_the_webrtc_engine_but_not_its_extra_is_off_with_the_pip_command() -> None:
+    plan = plan_echo(audio(aec_engine="webrtc"), None, installed=False)
     assert not plan.cancel
     assert "pip install 'realtime-console[aec]'" in plan.status
+
+
+def test_the_console_canceller_needs_no_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(webrtc, "MODULE", "pywebrtc_audio_not_installed")
+    monkeypatch.setattr(setup, "MODULE", "pywebrtc_audio_not_installed")
+    assert setup.aec_installed("kalman") and not setup.aec_installed("webrtc")
+    plan = plan_echo(audio(), "MacBook Pro Speakers")  # looks for the engine itself
+    assert plan.cancel
+    stage = plan.stage(FarEndTap(), audio())
+    assert stage is not None
+    try:
+        # It cancels: an echo of what was played comes out far quieter than it went in.
+        rng = np.random.default_rng(1)
+        far = (rng.standard_normal(24_000 * 2) * 3000).astype(np.int16)
+        near = np.concatenate([np.zeros(480, np.int16), far[:-480] // 4])
+        canceller = stage.canceller
+        assert canceller is not None
+        frames = [(near[i : i + 480], far[i : i + 480]) for i in range(0, len(far), 480)]
+        out = np.concatenate([canceller.process(n, f) for n, f in frames])
+        tail = slice(24_000, None)  # after a second to converge
+        reduction = 10 * np.log10(
+            np.mean(near[tail].astype(float) ** 2) / np.mean(out[tail].astype(float) ** 2)
+        )
+        assert reduction >= 20
+    finally:
+        stage.close()
+
+
+def test_noise_suppression_without_the_extra_fails_with_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(webrtc, "MODULE", "pywebrtc_audio_not_installed")
+    settings = audio(aec="on", noise_suppression=True)
+    with pytest.raises(EchoCancellerUnavailable) as caught:
+        plan_echo(settings, None).stage(FarEndTap(), settings)
+    assert str(caught.value).endswith("pip install 'realtime-console[aec]'")
 
 
 def test_on_and_off_are_obeyed_and_the_guard_and_delay_are_carried() -> None:
@@ -66,9 +103,10 @@ def test_on_without_the_library_fails_with_one_line_naming_the_extra(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(webrtc, "MODULE", "pywebrtc_audio_not_installed")
-    plan = plan_echo(audio(aec="on"), None, installed=False)
+    settings = audio(aec="on", aec_engine="webrtc")
+    plan = plan_echo(settings, None, installed=False)
     with pytest.raises(EchoCancellerUnavailable) as caught:
-        plan.stage(FarEndTap(), audio(aec="on"))
+        plan.stage(FarEndTap(), settings)
     message = str(caught.value)
     assert "\n" not in message
     assert message.endswith("pip install 'realtime-console[aec]'")
