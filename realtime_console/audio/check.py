@@ -160,10 +160,12 @@ async def check_devices(
     names: tuple[str | None, str | None] = (None, None),
     block_ms: float = 20.0,
     output_latency: float | str | None = None,
+    aec_engine: str = "kalman",
 ) -> DeviceCheck:
     """Play the probe and record it (AudioDeviceError if a device cannot open). ``names``:
     (input, output) device names, for the hints; ``block_ms`` and ``output_latency``: the
-    speaker as ``talk`` opens it (``audio.block_ms``, ``audio.output_latency``)."""
+    speaker as ``talk`` opens it (``audio.block_ms``, ``audio.output_latency``);
+    ``aec_engine``: the canceller whose reduction is measured (``audio.aec_engine``)."""
     seconds = (LEAD_IN_MS + PROBE_MS + LISTEN_AFTER_MS) / 1000
     tap = FarEndTap(seconds=seconds + STARTUP_WAIT_S + 2 * SEARCH_S + 2)
     speaker = Speaker(
@@ -199,6 +201,7 @@ async def check_devices(
             first_out_ms=None if first_out is None else (first_out - started) * 1000,
             in_latency=in_latency,
             names=names,
+            aec_engine=aec_engine,
         )
     finally:
         speaker.close(discard=True)
@@ -238,6 +241,7 @@ def _analyse(
     startup_ms: float | None,
     first_out_ms: float | None,
     in_latency: float,
+    aec_engine: str,
     names: tuple[str | None, str | None],
 ) -> DeviceCheck:
     import numpy as np
@@ -245,12 +249,12 @@ def _analyse(
     near = np.frombuffer(b"".join(b.pcm for b in blocks), dtype="<i2")
     x = near.astype(np.float64) / 32768
     echo = _find_echo(x, blocks[0].start_time, tap) if len(x) > RATE // 2 else None
-    installed = aec_installed()
+    installed = aec_installed(aec_engine)
     out_latency = speaker.reported_latency_ms
     out_delay = round(speaker.latency_ms, 1) if speaker.latency_measured else None
     reduction = None
     if echo is not None and echo.found and installed:
-        reduction = _aec_reduction(blocks, tap, echo)
+        reduction = _aec_reduction(blocks, tap, echo, aec_engine)
     stats = mic.stats
     check = DeviceCheck(
         seconds=len(x) / RATE,
@@ -344,16 +348,18 @@ def _floor_dbfs(x: Floats) -> float:
     return round(10 * float(np.log10(max(float(np.percentile(energy, 10)), 1e-12))), 1)
 
 
-def _aec_reduction(blocks: list[MicBlock], tap: FarEndTap, echo: _Echo) -> float | None:
+def _aec_reduction(
+    blocks: list[MicBlock], tap: FarEndTap, echo: _Echo, engine: str
+) -> float | None:
     """The recording through the echo stage ``talk`` would build (same canceller, reference
-    aligned the same way); the echo's drop over the second half of the probe, after AEC3 has
-    converged."""
+    aligned the same way); the echo's drop over the second half of the probe, after the
+    canceller has converged."""
     import numpy as np
 
-    from realtime_console.audio.echo.canceller import open_echo_canceller
+    from realtime_console.audio.echo.canceller import EchoSettings, open_echo_canceller
     from realtime_console.audio.echo.stage import EchoStage
 
-    stage = EchoStage(tap, canceller=open_echo_canceller())
+    stage = EchoStage(tap, canceller=open_echo_canceller(EchoSettings(engine=engine)))
     near = b"".join(b.pcm for b in blocks)
     out = b"".join(stage.process_now(b.pcm, b.start_time) or b"" for b in blocks)
     x = np.frombuffer(near, dtype="<i2").astype(np.float64)

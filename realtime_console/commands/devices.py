@@ -64,6 +64,7 @@ def run(args: argparse.Namespace, settings: Settings, redactor: Redactor) -> int
                 names=(device_name(input_device, "input"), device_name(output_device, "output")),
                 block_ms=settings.audio.block_ms,
                 output_latency=settings.audio.output_latency,
+                aec_engine=settings.audio.aec_engine,
             )
         )
         if as_json:
