@@ -106,8 +106,10 @@ _CPU_LIMIT = (
 
 
 def _talk_cpu(module: ModuleType, quick: bool) -> Raw:
-    listen_s, turns = (2.0, 1) if quick else (module.LISTEN_S, module.TURNS)
-    result: Raw = asyncio.run(module.main(listen_s, turns))
+    if quick:
+        result: Raw = asyncio.run(module.main(2.0, 1, rounds=1))
+    else:  # with echo cancellation too: its cost is a target of its own
+        result = asyncio.run(module.main(module.LISTEN_S, module.TURNS, aec=True))
     return result
 
 
@@ -130,6 +132,23 @@ def _talk_cpu_metrics(raw: Raw) -> list[Metric]:
             1.5,
             _CPU_LIMIT + "; plus decoding and queueing the reply's audio deltas",
             headline=True,
+        ),
+        *(
+            [
+                bound(
+                    "aec_full_duplex_cpu_percent",
+                    raw["aec_full_duplex_cpu_percent"],
+                    "% of a core",
+                    "<=",
+                    3.0,
+                    "the echo canceller's work per 10 ms frame (audio.aec_engine: the console's "
+                    "Kalman filter by default), on the echo worker thread, over the same run "
+                    "without it",
+                    headline=True,
+                )
+            ]
+            if "aec_full_duplex_cpu_percent" in raw
+            else []
         ),
         info(
             "baseline_fake_streams_cpu_percent",

@@ -8,7 +8,9 @@ process (``serve``), so its VAD and voice synthesis are not counted. CPU is this
 
 PortAudio through PulseAudio costs ~20% of a core here even with an empty callback, so
 the console's own cost is reported as the difference from the same fake streams running with
-empty callbacks (``baseline``), which is the fakes' own ticking.
+empty callbacks (``baseline``), which is the fakes' own ticking. That baseline alone moves by up
+to 1 % of a core from one run to the next on a 2-core machine, so the whole measurement runs
+``--rounds`` times (3) and each figure is the median of its rounds' differences.
 
 * ``listening_cpu_percent``: microphone streaming silence to the server, speaker idle.
   Target: <= 1% of one core.
@@ -35,8 +37,10 @@ import json
 import os
 import secrets
 import socket
+import statistics
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -52,6 +56,7 @@ from realtime_console.ui.view import TalkState
 
 LISTEN_S = 8.0
 TURNS = 4
+ROUNDS = 3
 TARGET_LISTENING = 1.0
 TARGET_FULL_DUPLEX = 1.5
 TARGET_AEC = 3.0
@@ -184,7 +189,11 @@ async def _talk(
 
 
 async def main(
-    listen_s: float = LISTEN_S, turns: int = TURNS, aec: bool = False, block_ms: int | None = None
+    listen_s: float = LISTEN_S,
+    turns: int = TURNS,
+    aec: bool = False,
+    block_ms: int | None = None,
+    rounds: int = ROUNDS,
 ) -> dict[str, Any]:
     port, key = _free_port(), secrets.token_urlsafe(16)
     server = await asyncio.create_subprocess_exec(
@@ -202,9 +211,14 @@ async def main(
                 break
             except OSError:
                 await asyncio.sleep(0.1)
-        baseline = await _baseline(listen_s)
-        talk = await _talk(port, key, listen_s, turns, "off")
-        with_aec = await _talk(port, key, listen_s, turns, "on") if aec else None
+        # Rounds of (baseline, talk, talk with AEC), each figure the median of its rounds'
+        # differences: one run's baseline alone moves by up to 1 % of a core on this machine.
+        measured = []
+        for _ in range(max(1, rounds)):
+            baseline = await _baseline(listen_s)
+            talk = await _talk(port, key, listen_s, turns, "off")
+            with_aec = await _talk(port, key, listen_s, turns, "on") if aec else None
+            measured.append((baseline, talk, with_aec))
         small: dict[str, Any] = {}
         if block_ms is not None:
             small_base = await _baseline(listen_s, ms_to_samples(block_ms))
@@ -223,20 +237,31 @@ async def main(
     finally:
         server.terminate()
         await server.wait()
-    listening = talk["listening_cpu_percent_raw"] - baseline
-    duplex = talk["full_duplex_cpu_percent_raw"] - baseline
+
+    def median_of(figure: Callable[[float, dict[str, Any], dict[str, Any] | None], float]) -> float:
+        return round(statistics.median(figure(*m) for m in measured), 2)
+
+    listening = median_of(lambda b, t, a: t["listening_cpu_percent_raw"] - b)
+    duplex = median_of(lambda b, t, a: t["full_duplex_cpu_percent_raw"] - b)
+    baseline = median_of(lambda b, t, a: b)
     aec_figures: dict[str, Any] = {}
     if with_aec is not None:
-        aec_duplex = with_aec["full_duplex_cpu_percent_raw"] - talk["full_duplex_cpu_percent_raw"]
         aec_figures = {
             "with_aec": with_aec,
-            "aec_listening_cpu_percent": round(
-                with_aec["listening_cpu_percent_raw"] - talk["listening_cpu_percent_raw"], 2
+            "aec_listening_cpu_percent": median_of(
+                lambda b, t, a: (
+                    (a or t)["listening_cpu_percent_raw"] - t["listening_cpu_percent_raw"]
+                )
             ),
-            "aec_full_duplex_cpu_percent": round(aec_duplex, 2),
+            "aec_full_duplex_cpu_percent": median_of(
+                lambda b, t, a: (
+                    (a or t)["full_duplex_cpu_percent_raw"] - t["full_duplex_cpu_percent_raw"]
+                )
+            ),
         }
     return {
         "benchmark": "talk_cpu",
+        "rounds": len(measured),
         "baseline_fake_streams_cpu_percent": round(baseline, 2),
         **talk,
         "listening_cpu_percent": round(listening, 2),
@@ -262,8 +287,12 @@ if __name__ == "__main__":
     parser.add_argument(
         "--block-ms", type=int, help="run again with this audio.block_ms: its console cost"
     )
-    parser.add_argument("--quick", action="store_true", help="2 s listening, one reply")
+    parser.add_argument(
+        "--rounds", type=int, default=ROUNDS, help=f"repeats, figures their median ({ROUNDS})"
+    )
+    parser.add_argument("--quick", action="store_true", help="2 s listening, one reply, 1 round")
     options = parser.parse_args()
     listen_s, turns = (2.0, 1) if options.quick else (options.listen_s, options.turns)
-    result = asyncio.run(main(listen_s, turns, options.aec, options.block_ms))
+    rounds = 1 if options.quick else options.rounds
+    result = asyncio.run(main(listen_s, turns, options.aec, options.block_ms, rounds))
     print(json.dumps(result, indent=1))
