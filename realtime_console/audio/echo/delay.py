@@ -52,24 +52,40 @@ class DelayEstimator:
         self._rest_far = np.zeros(0)
         self._rest_mic = np.zeros(0)
         self._cross = np.zeros(self._nfft // 2 + 1, dtype=np.complex128)
-        self._pending_far: list[Samples] = []
-        self._pending_mic: list[Samples] = []
         self._seen = 0
         self._every = round(UPDATE_S * rate)
+        self._smoothing = SMOOTHING
+        # What came since the last estimate (rows: far, mic), written in place: appending a
+        # copy of every 10 ms block to a list cost more than the decimation.
+        self._pending = np.zeros((2, 0))
         self.confidence = 0.0
+
+    def slow_down(self, factor: int) -> None:
+        """Estimate every ``factor`` updates only (once the echo is located, a path that moves
+        is rare, and each estimate costs three long FFTs); the cross-spectra's memory in seconds
+        stays the same."""
+        self._every = round(UPDATE_S * self.rate) * factor
+        self._smoothing = SMOOTHING**factor
 
     def push(self, mic: Samples, far: Samples) -> int | None:
         """Append a block; returns a fresh estimate (samples at ``rate``) or None."""
-        self._pending_far.append(far.copy())  # the caller may reuse its buffers
-        self._pending_mic.append(mic.copy())
-        self._seen += len(far)
-        if self._seen < self._every:
-            return None
         np = self._np
-        far_d, self._rest_far = self._decimate(np.concatenate((self._rest_far, *self._pending_far)))
-        mic_d, self._rest_mic = self._decimate(np.concatenate((self._rest_mic, *self._pending_mic)))
-        self._pending_far.clear()
-        self._pending_mic.clear()
+        n, seen = len(far), self._seen
+        if seen + n > self._pending.shape[1]:
+            grown = np.zeros((2, max(2 * self._pending.shape[1], seen + n, self._every)))
+            grown[:, :seen] = self._pending[:, :seen]
+            self._pending = grown
+        self._pending[0, seen : seen + n] = far  # copied: the caller may reuse its buffers
+        self._pending[1, seen : seen + n] = mic
+        self._seen = seen = seen + n
+        if seen < self._every:
+            return None
+        far_d, self._rest_far = self._decimate(
+            np.concatenate((self._rest_far, self._pending[0, :seen]))
+        )
+        mic_d, self._rest_mic = self._decimate(
+            np.concatenate((self._rest_mic, self._pending[1, :seen]))
+        )
         self._seen = 0
         self._far = np.concatenate((self._far, far_d))[-self._far_n :]
         self._mic = np.concatenate((self._mic, mic_d))[-self._mic_n :]
@@ -87,7 +103,8 @@ class DelayEstimator:
             return None  # the microphone hears nothing
         mic = np.fft.rfft(self._mic, self._nfft)
         far = np.fft.rfft(self._far, self._nfft)
-        self._cross = SMOOTHING * self._cross + (1 - SMOOTHING) * np.conj(mic) * far
+        s = self._smoothing
+        self._cross = s * self._cross + (1 - s) * np.conj(mic) * far
         # r[m] = sum_n mic[n] far[n + m]: the mic window starts ``lags`` after the far window,
         # so an echo delayed by d (decimated samples) peaks at m = lags - d.
         # The phase transform, regularised: bins far below the average (between a voice's

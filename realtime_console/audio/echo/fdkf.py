@@ -20,6 +20,12 @@ Per 10 ms frame at 24 kHz:
    remove at least 45 dB of an echo (a loopback hears the speaker at -1 dB).
 
 Optionally WebRTC's noise suppression and AGC2 (``pywebrtc-audio``) run on the result.
+
+Cost: the per-frame work is many small numpy calls, each costing more in overhead than in
+arithmetic, so what does not depend on the frame before is done once per block (``talk`` hands
+over 100 ms): the far end's FFTs, and the suppressor's transforms (it runs over the block after
+the filter, which never depends on it); the output is the same, sample for sample, as frame by
+frame.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from realtime_console.audio.echo.delay import DelayEstimator
 from realtime_console.audio.echo.kalman import KalmanEchoFilter
-from realtime_console.audio.echo.residual import FLOOR_DB, ResidualSuppressor
+from realtime_console.audio.echo.residual import FLOOR_DB, Block, ResidualSuppressor
 from realtime_console.protocol.pcm import SAMPLE_RATE
 
 if TYPE_CHECKING:
@@ -39,6 +45,7 @@ if TYPE_CHECKING:
     from realtime_console.audio.echo.framing import Pcm
 
     Samples = npt.NDArray[np.float64]
+    Spectrum = npt.NDArray[np.complex128]
 
 FRAME = SAMPLE_RATE // 100  # 10 ms
 PARTITIONS = 10  # 100 ms of room response
@@ -49,14 +56,15 @@ AGREE = SAMPLE_RATE // 1000  # ... once consecutive measurements agree within 1 
 AGREEING = 3  # ... this many times (2 for the first delay)
 SURE_AT_ONCE = 40.0  # a first estimate this clear (an echo alone: 36-56) needs no second one
 MAX_DELAY = SAMPLE_RATE // 2  # the estimator's reach: 500 ms
+LOCATED_SLOWDOWN = 2  # once located, the delay is measured every 0.5 s, not 0.25 s
 MAX_HINT_MS = 1000
 TOTAL_DB = 45.0  # the linear filter's and the suppressor's reduction together, at least
 LINEAR_SMOOTHING = 0.95  # per frame of playback: ~200 ms for the linear filter's reduction
 LINEAR_FADE_DB = 0.01  # per frame: its best fades by 1 dB a second
 NO_ECHO_AFTER = 300  # frames of playback (3 s) without an echo found: the mic does not hear it
 FAR_ACTIVE = 1e-6 * FRAME  # frame energy (-60 dBFS)
-SILENT_SPAN = (PARTITIONS + 1) * FRAME  # no far end in the filter's span: nothing to do ...
-SILENT_FRAMES = 50  # ... and after 0.5 s of that the room has stopped ringing too
+SILENT_SPAN = (PARTITIONS + 1) * FRAME  # no far end in the filter's span: nothing to do
+PIECE = 50 * FRAME  # blocks are taken in pieces of at most this (the history's spare room)
 
 
 class KalmanCanceller:
@@ -83,6 +91,9 @@ class KalmanCanceller:
         self._kept = hint + MAX_DELAY + span + FRAME
         self._history = np.zeros(self._kept + 100 * FRAME)
         self._end = self._kept  # where the newest frame ends
+        self._written = self._kept  # where the far end written so far ends (the piece's)
+        self._spectra = np.zeros((0, FRAME + 1), dtype=np.complex128)  # see _far_spectrum
+        self._spectra_from = -1  # the history index the first of them ends at
         self._hint = 0
         self.stream_delay_ms = stream_delay_ms
         self.offset = 0  # samples the far end is delayed by after the hint
@@ -93,9 +104,8 @@ class KalmanCanceller:
         self._error_energy = 0.0
         self._far_energy = 0.0
         self._linear_db = 0.0  # the linear filter's best reduction lately
-        self._silent = 0  # frames with nothing played in the span
-        self._zeros = np.zeros(FRAME)
-        self._zero_power = np.zeros(FRAME + 1)
+        self._block = Block(np.zeros((0, FRAME)), np.zeros((0, FRAME)), np.zeros((0, FRAME + 1)))
+        self._index = 0  # the frame of ``_block`` in hand
         self._candidate: int | None = None
         self._agreed = 0
         self._post: Any = None
@@ -131,56 +141,97 @@ class KalmanCanceller:
         mic = near.astype(np.float64) / 32768
         played = far.astype(np.float64) / 32768
         out = np.empty_like(mic)
-        for i in range(0, len(mic), FRAME):
-            out[i : i + FRAME] = self._frame(mic[i : i + FRAME], played[i : i + FRAME])
+        history = self._history
+        for start in range(0, len(mic), PIECE):
+            # The piece's far end goes into the history first, so its far spectra can be taken
+            # in one batched FFT (``_far_spectrum``); each frame still sees only its past.
+            piece = played[start : start + PIECE]
+            if self._end + len(piece) > len(history):
+                history[: self._kept] = history[self._end - self._kept : self._end]
+                self._end = self._kept
+                self._spectra_from = -1
+            history[self._end : self._end + len(piece)] = piece
+            self._written = self._end + len(piece)
+            frames = len(piece) // FRAME
+            block = Block(
+                errors=np.empty((frames, FRAME)),
+                echoes=np.empty((frames, FRAME)),
+                far_powers=np.empty((frames, FRAME + 1)),
+            )
+            for j in range(frames):
+                i = start + j * FRAME
+                self._frame(mic[i : i + FRAME], played[i : i + FRAME], block, j)
+            # The suppressor runs over the whole piece after the filter: nothing the filter
+            # does depends on it, and its transforms then cost one call each for the piece.
+            out[start : start + len(piece)] = self._suppressor.process_block(block)
         cleaned: Pcm = np.clip(np.round(out * 32768), -32768, 32767).astype(np.int16)
         if self._post is not None:
             cleaned = self._post.process(cleaned)
         return cleaned
 
-    def _frame(self, mic: Samples, far: Samples) -> Samples:
+    def _far_spectrum(self, end: int) -> Spectrum:
+        """The filter's far spectrum for the frame ending at history index ``end`` (the last
+        two frames, overlap-save): from one FFT over the rest of the piece, taken when a frame
+        is not covered yet (the piece's first, or the first after the far end's delay moved)."""
+        np = self._np
+        j = (end - self._spectra_from) // FRAME
+        if (
+            self._spectra_from < 0
+            or (end - self._spectra_from) % FRAME
+            or not 0 <= j < len(self._spectra)
+        ):
+            frames = (self._written - self._end) // FRAME + 1  # this one and the piece's rest
+            windows = self._history[end - 2 * FRAME : end + (frames - 1) * FRAME]
+            view = np.lib.stride_tricks.sliding_window_view(windows, 2 * FRAME)[::FRAME]
+            self._spectra = np.fft.rfft(view, axis=1)
+            self._spectra_from, j = end, 0
+        spectrum: Spectrum = self._spectra[j]
+        return spectrum
+
+    def _frame(self, mic: Samples, far: Samples, block: Block, j: int) -> None:
+        """Frame ``j`` of the piece, up to the suppressor's input (``block``, row ``j``)."""
+        self._block, self._index = block, j
         history = self._history
-        if self._end + FRAME > len(history):
-            history[: self._kept] = history[self._end - self._kept : self._end]
-            self._end = self._kept
-        history[self._end : self._end + FRAME] = far
         self._end += FRAME
         hinted_end = self._end - self._hint
         estimate = self._delays.push(mic, history[hinted_end - FRAME : hinted_end])
         if estimate is not None:
             self._consider(estimate)
+        far_energy = float(far @ far)
         if not self._located and self._unheard < NO_ECHO_AFTER:
-            self._unheard += float(far @ far) > FAR_ACTIVE
+            self._unheard += far_energy > FAR_ACTIVE
             if self._unheard >= NO_ECHO_AFTER:
                 # The microphone does not hear the speaker (headphones, a far microphone):
                 # nothing to be cautious about; a located echo later restarts the caution.
-                self._suppressor.relax()
+                block.relaxes.add(j)
         end = hinted_end - self.offset
-        if not history[end - SILENT_SPAN : end].any():
+        silent = not history[end - SILENT_SPAN : end].any()
+        if silent:
             # Nothing played for the filter's span and the room's ring-out: the echo estimate
-            # is zero and there is nothing to learn or suppress (listening, most of the time).
+            # is zero and there is nothing to learn (listening, most of the time); the
+            # suppressor passes the frame unchanged once nothing of the echo is held.
             self._filter.idle(float(mic @ mic))
-            if self._suppressor.quiet:
-                return self._suppressor.passthrough(mic)
-            self._silent += 1
-            if self._silent >= SILENT_FRAMES:
-                self._suppressor.forget_echo()
+            block.errors[j] = mic
+            block.echoes[j] = 0
+            block.far_powers[j] = 0
             floor_db = min(FLOOR_DB, self._linear_db - TOTAL_DB)
-            return self._suppressor.process(
-                mic, self._zeros, self._zero_power, floor_db, self._linear_db, self._path_gain
+        else:
+            block.errors[j], block.echoes[j] = self._filter.filter(
+                mic, history[end - FRAME : end], self._far_spectrum(end)
             )
-        self._silent = 0
-        error, echo = self._filter.filter(mic, history[end - FRAME : end])
-        slid = self._filter.slide - self._centre
-        if abs(slid) >= RECENTRE:
-            # The taps slid with the clock drift: move the far end instead, by whole samples.
-            before = self.offset
-            self._move(self.offset + round(slid), path_moved=0)
-            self._centre += self.offset - before if self.offset != before else slid
-        floor_db = self._floor_db(mic, error, far)
-        return self._suppressor.process(
-            error, echo, self._filter.far_power, floor_db, self._linear_db, self._path_gain
-        )
+            block.far_powers[j] = self._filter.far_power
+            slid = self._filter.slide - self._centre
+            if abs(slid) >= RECENTRE:
+                # The taps slid with the clock drift: move the far end instead, by whole
+                # samples.
+                before = self.offset
+                self._move(self.offset + round(slid), path_moved=0)
+                self._centre += self.offset - before if self.offset != before else slid
+            floor_db = self._floor_db(mic, self._filter.output_energy, far_energy)
+        block.silent.append(silent)
+        block.floor_dbs.append(floor_db)
+        block.linear_dbs.append(self._linear_db)
+        block.path_gains.append(self._path_gain)
 
     @property
     def _path_gain(self) -> float:
@@ -190,15 +241,15 @@ class KalmanCanceller:
             return 0.0  # no echo found: the microphone's energy is not the path's
         return self._mic_energy / self._far_energy
 
-    def _floor_db(self, mic: Samples, error: Samples, far: Samples) -> float:
+    def _floor_db(self, mic: Samples, error_energy: float, far_energy: float) -> float:
         """How deep the suppressor may go: what the linear filter removes (its best over the
         last seconds, so double talk does not count against it) and the suppressor together
         make ``TOTAL_DB``; while the filter still learns, the suppressor does more of it."""
-        if float(far @ far) > FAR_ACTIVE:
+        if far_energy > FAR_ACTIVE:
             s = LINEAR_SMOOTHING
             self._mic_energy = s * self._mic_energy + (1 - s) * float(mic @ mic)
-            self._error_energy = s * self._error_energy + (1 - s) * float(error @ error)
-            self._far_energy = s * self._far_energy + (1 - s) * float(far @ far)
+            self._error_energy = s * self._error_energy + (1 - s) * error_energy
+            self._far_energy = s * self._far_energy + (1 - s) * far_energy
             linear = 10 * math.log10((self._mic_energy + 1e-12) / (self._error_energy + 1e-12))
             self._linear_db = max(linear, self._linear_db - LINEAR_FADE_DB)
         return min(FLOOR_DB, self._linear_db - TOTAL_DB)
@@ -220,23 +271,29 @@ class KalmanCanceller:
         # Once located, the taps follow the path: what was learnt at ``modelled`` moves to
         # ``estimate``. The first time, they stay where they are (they may have learnt it).
         moved = round(estimate - modelled) if self._located else 0
-        self._move(estimate - MARGIN, path_moved=moved, uncertain=True)
+        self._move(estimate - MARGIN, path_moved=moved, uncertain=True, filtered=False)
         self._centre = self._filter.slide - (estimate - MARGIN - self.offset)
+        if not self._located:
+            self._delays.slow_down(LOCATED_SLOWDOWN)
         self._located = True
         self._candidate, self._agreed = None, 0
 
-    def _move(self, offset: int, path_moved: int, *, uncertain: bool = False) -> None:
+    def _move(
+        self, offset: int, path_moved: int, *, uncertain: bool = False, filtered: bool = True
+    ) -> None:
         """Delay the far end by ``offset`` from now on. A tap at filter position q stood for the
         echo ``self.offset + q`` after the far end; it moves to where that echo, ``path_moved``
-        later, now falls: q + (old offset - new offset) + path_moved."""
+        later, now falls: q + (old offset - new offset) + path_moved. ``filtered``: the filter
+        has seen this frame already (else its far spectra are rebuilt up to the frame before,
+        and the filter adds this one: it must not see the frame twice)."""
         offset = max(0, min(MAX_DELAY, offset))
         shift = self.offset - offset + path_moved
         if shift == 0 and offset == self.offset and not uncertain:
             return
         self.offset = offset
-        end = self._end - self._hint - offset
+        end = self._end - self._hint - offset - (0 if filtered else FRAME)
         span = (PARTITIONS + 1) * FRAME
         self._filter.shift(shift, self._history[end - span : end], uncertain=uncertain)
         if uncertain:
-            self._suppressor.restart()
+            self._block.restarts.add(self._index)  # the suppressor is cautious again
             self._linear_db = 0.0

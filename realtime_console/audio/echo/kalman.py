@@ -9,8 +9,8 @@ user's voice intact in double talk without a separate double-talk detector: the 
 moves while the user speaks over the echo. What it still moves goes into a background copy; the
 foreground, which makes the output, takes the background's taps only once they explain the
 microphone clearly better (two-path, as in AEC3 and Speex). The gain follows the diagonal form
-of ewan-xu/pyaec's PFDKF, capped at a full NLMS step (speech makes the partitions' far ends
-related, which the diagonal model ignores and would overshoot on).
+of ewan-xu/pyaec's PFDKF, whose step ``K |X|^2 / 2`` stays below 1 by construction (an
+explicit cap at 1 never bound, and was dropped: benchmarks/aec_erle.py, bit for bit).
 
 Frames of ``frame`` samples, FFTs of twice that (overlap-save), ``partitions`` partitions: 10 ms
 frames and 10 partitions span 100 ms of the room's response after the delay the caller applies
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 FORGETTING = 0.99  # A in x(n+1) = A x(n) + w(n): how fast the echo path may change
 A2 = FORGETTING**2
 INITIAL_UNCERTAINTY = 100.0
-MAX_STEP = 1.0  # of gain |X|^2 / 2: the most one frame may move the filter (NLMS mu)
 NOISE_FLOOR = 1e-7  # mean square per sample: -70 dBFS
 PATH_FLOOR = 1e-4  # |H|^2 per bin and partition: a -40 dB echo path
 DRIFT_EVERY = 25  # frames between drift measurements (0.25 s at 10 ms)
@@ -65,16 +64,28 @@ class KalmanEchoFilter:
         self.partitions = partitions
         self._n = 2 * frame
         bins = frame + 1
-        self._x = np.zeros((partitions, bins), dtype=np.complex128)  # far spectra, newest first
+        # Far spectra, their conjugates and powers, newest first. Each frame's is written twice
+        # into a ring of twice the partitions, so the newest ``partitions`` are always one
+        # contiguous view (``_x`` etc.) without moving the older ones every frame.
+        self._ring = np.zeros((2 * partitions, bins), dtype=np.complex128)
+        self._ring_conj = np.zeros((2 * partitions, bins), dtype=np.complex128)
+        self._ring_power = np.zeros((2 * partitions, bins))
+        self._at = 0
+        self._x = self._ring[:partitions]
+        self._x_conj = self._ring_conj[:partitions]
+        self._powers = self._ring_power[:partitions]
         # The echo path, twice: [0] adapts (background), [1] makes the output (foreground).
         self._paths = np.zeros((2, partitions, bins), dtype=np.complex128)
         self._h = self._paths[0]
-        self._powers = np.zeros((partitions, bins))  # |far spectra|^2
+        # The drift's phase ramp accumulated per path and bin, not yet applied to the taps: a
+        # path is ``_paths[i] * _phases[i]``. Rotating (bins) numbers per frame instead of the
+        # (partitions x bins) taps of both paths; folded into the taps where they are used whole.
+        self._phases = np.ones((2, bins), dtype=np.complex128)
         self.far_power = np.zeros(bins)  # the newest far spectrum's power
         self._p = np.full((partitions, bins), INITIAL_UNCERTAINTY)  # its uncertainty
-        self._last_far = np.zeros(frame)
-        self._zeros = np.zeros(frame)
-        self._next_constrained = 0
+        self._far_window = np.zeros(self._n)  # the last two far frames (overlap-save)
+        self._error_window = np.zeros(self._n)  # zeros, then the error
+        self._since_constrained = 0
         self._k = np.arange(bins)
         self._kmax = max(2, min(bins, round(DRIFT_MAX_BIN_HZ * self._n / rate)))
         self._frames = 0
@@ -83,11 +94,19 @@ class KalmanEchoFilter:
         self.slide = 0.0  # samples the taps have been moved by in all
         self._far_energy = 0.0
         self._ramp = np.ones(bins, dtype=np.complex128)
-        self._gain = np.zeros((partitions, bins))  # scratch arrays, reused every frame
+        # Scratch arrays, reused every frame: the per-frame work is many small numpy calls,
+        # and allocating their results cost as much as the arithmetic.
+        self._products = np.zeros((2, partitions, bins), dtype=np.complex128)
+        self._echo_spectra = np.zeros((2, bins), dtype=np.complex128)
+        self._gain = np.zeros((partitions, bins))
         self._keep = np.zeros((partitions, bins))
         self._update = np.zeros((partitions, bins), dtype=np.complex128)
+        self._half_x2 = np.zeros(bins)
+        self._ones = np.ones(partitions, dtype=np.complex128)  # sums over the partitions
+        self._halves = np.full(partitions, 0.5)
         self._bg_energy = 0.0
         self._fg_energy = 0.0
+        self.output_energy = 0.0  # the energy of the last frame ``filter`` returned
         self._better = 0
         self._copied = False
         self._then_frames = 0  # ``_frames`` when ``_h_then`` was taken
@@ -97,94 +116,124 @@ class KalmanEchoFilter:
         fraction of the cost: the echo estimate is zero and nothing is learnt (every far
         spectrum is zero), so only the uncertainty, the constraint's turn, the drift and the
         paths' error energies (the microphone's, ``near_energy``) move, exactly as there."""
-        np = self._np
         if self._x.any():
-            self._x[:] = 0
-            self._powers[:] = 0
-            self._last_far = np.zeros(self.frame)
-        self.far_power = self._powers[0]
-        h = self._h
+            self._ring[:] = 0
+            self._ring_conj[:] = 0
+            self._ring_power[:] = 0
+            self._far_window[:] = 0
+            self.far_power[:] = 0
         keep = self._keep
-        np.multiply(h.real, h.real, out=keep)
-        keep += h.imag * h.imag
-        np.maximum(keep, PATH_FLOOR, out=keep)
-        keep *= 1 - A2
+        self._path_noise(keep)
         self._p *= A2
         self._p += keep
-        self._constrain_next()
+        self._constrain()
         self._choose(near_energy, near_energy, False)
         self._track_drift()
 
-    def filter(self, near: Samples, far: Samples) -> tuple[Samples, Samples]:
+    def filter(
+        self,
+        near: Samples,
+        far: Samples,
+        far_spectrum: npt.NDArray[np.complex128] | None = None,
+    ) -> tuple[Samples, Samples]:
+        """``far_spectrum``: the FFT of the last two far frames (this one last), when the
+        caller took it already (several frames' in one call cost little more than one)."""
         np = self._np
         frame, n = self.frame, self._n
-        spectrum = np.fft.rfft(np.concatenate((self._last_far, far)))
-        self._last_far = far.copy()  # the caller may reuse its buffer
-        self._x[1:] = self._x[:-1]
-        self._x[0] = spectrum
+        window = self._far_window
+        window[:frame] = window[frame:]
+        window[frame:] = far
+        self._push(np.fft.rfft(window) if far_spectrum is None else far_spectrum)
         # Two filters (two-path): the background adapts every frame, the foreground, which
         # makes the output, takes its taps only once they explain the microphone clearly better.
         # Double talk still pulls the background off (the near end leaks into its update); the
         # foreground keeps what was learnt, and the background restarts from it if it strays.
-        both = np.einsum("pk,fpk->fk", self._x, self._paths)
-        echoes = np.fft.irfft(both, n, axis=1)[:, frame:]
+        np.multiply(self._paths, self._x, out=self._products)
+        np.matmul(self._ones, self._products, out=self._echo_spectra)
+        self._echo_spectra *= self._phases
+        echoes = np.fft.irfft(self._echo_spectra, n, axis=1)[:, frame:]
         error = near - echoes[0]
         shown, echo = near - echoes[1], echoes[1]
-        e = np.fft.rfft(np.concatenate((self._zeros, error)))
-        power = spectrum.real**2 + spectrum.imag**2
-        self._powers[1:] = self._powers[:-1]
-        self._powers[0] = power
-        self.far_power = power
-        e2 = e.real**2 + e.imag**2
+        self._error_window[frame:] = error
+        e = np.fft.rfft(self._error_window)
+        e2 = np.abs(e)
+        e2 *= e2
         # What the filter cannot explain (near end, noise) is estimated by the error itself,
         # never below a -70 dBFS noise floor: a digitally silent microphone before the echo
         # arrives would otherwise make the filter sure at once of an empty path.
         np.maximum(e2, NOISE_FLOOR * frame, out=e2)
+        e2 *= 1 / self.partitions
+        e2 += 1e-10
         # The Kalman gain per bin and partition, in the diagonal form of ewan-xu/pyaec's PFDKF:
         # K_p = P_p / (P_p |X|^2 / 2 + |E|^2 / partitions), |X|^2 summed over the partitions;
-        # P_p <- A^2 (1 - K_p |X|^2 / 2) P_p + (1 - A^2) |H_p|^2. In place: these
-        # (partitions x bins) arrays are most of the canceller's cost.
-        half_x2 = 0.5 * self._powers.sum(axis=0)
+        # P_p <- A^2 (1 - K_p |X|^2 / 2) P_p + (1 - A^2) |H_p|^2, where (1 - K_p |X|^2 / 2) P_p
+        # is K_p times the denominator's second term (``e2`` here): one multiplication, and no
+        # cancellation in the difference. In place: these (partitions x bins) arrays are most
+        # of the canceller's cost. K_p |X|^2 / 2 < 1 by construction: no step goes past the
+        # solution the diagonal model sees.
+        half_x2 = np.matmul(self._halves, self._powers, out=self._half_x2)
         gain = self._gain
         np.multiply(self._p, half_x2, out=gain)
-        gain += e2 / self.partitions + 1e-10
+        gain += e2
         np.divide(self._p, gain, out=gain)
-        # The diagonal model takes the partitions' far ends as unrelated; speech is not, and
-        # an uncertain filter would step up to twice past the solution: cap it at a full step.
-        np.minimum(gain, MAX_STEP / (half_x2 + 1e-10), out=gain)
+        np.multiply(gain, A2 * e2, out=self._p)
         keep = self._keep
-        np.multiply(gain, -A2 * half_x2, out=keep)
-        keep += A2
-        self._p *= keep
-        h = self._h
-        np.multiply(h.real, h.real, out=keep)
-        keep += h.imag * h.imag
-        # The process noise scales with the taps, but never below a -40 dB path.
-        np.maximum(keep, PATH_FLOOR, out=keep)
-        keep *= 1 - A2
+        self._path_noise(keep)
         self._p += keep
         update = self._update
-        np.conjugate(self._x, out=update)
-        update *= gain
-        update *= e
-        h += update
-        self._constrain_next()
+        e /= self._phases[0]  # the update is to the stored taps, before the ramp
+        np.multiply(gain, e, out=update)
+        update *= self._x_conj
+        self._h += update
+        self._constrain()
         far_energy = float(far @ far)
         self._far_energy += far_energy
-        self._choose(float(error @ error), float(shown @ shown), far_energy > FAR_ACTIVE * frame)
+        background, foreground = float(error @ error), float(shown @ shown)
+        self._choose(background, foreground, far_energy > FAR_ACTIVE * frame)
+        self.output_energy = foreground  # of what ``filter`` returns
         if self._copied:
             shown, echo = error, echoes[0]
+            self.output_energy = background
         self._track_drift()
         return shown, echo
 
-    def _constrain_next(self) -> None:
-        """Zero the taps past the frame length of one partition, in turn."""
+    def _push(self, spectrum: npt.NDArray[np.complex128]) -> None:
+        """The newest far spectrum becomes partition 0; the oldest drops out."""
         np = self._np
-        p = self._next_constrained
-        taps = np.fft.irfft(self._h[p], self._n)
-        taps[self.frame :] = 0
-        self._h[p] = np.fft.rfft(taps)
-        self._next_constrained = (p + 1) % self.partitions
+        p = self.partitions
+        at = self._at = (self._at - 1) % p
+        self._ring[at] = spectrum
+        self._ring[at + p] = spectrum
+        np.conjugate(spectrum, out=self._ring_conj[at])
+        self._ring_conj[at + p] = self._ring_conj[at]
+        power = self.far_power
+        np.abs(spectrum, out=power)
+        power *= power
+        self._ring_power[at] = power
+        self._ring_power[at + p] = power
+        self._x = self._ring[at : at + p]
+        self._x_conj = self._ring_conj[at : at + p]
+        self._powers = self._ring_power[at : at + p]
+
+    def _path_noise(self, out: npt.NDArray[np.float64]) -> None:
+        """(1 - A^2) |H|^2 per bin and partition: the process noise scales with the taps,
+        but never goes below a -40 dB path."""
+        np = self._np
+        np.abs(self._h, out=out)
+        out *= out
+        np.maximum(out, PATH_FLOOR, out=out)
+        out *= 1 - A2
+
+    def _constrain(self) -> None:
+        """Zero the taps past the frame length of one partition, in turn (Speex's MDF). In
+        turn, not all at once every ``partitions`` frames: that costs fewer FFT calls, but the
+        two-path copy then picked up more unconstrained taps (aec_erle: -6 dB at one delay)."""
+        np = self._np
+        q = self._since_constrained
+        self._since_constrained = (q + 1) % self.partitions
+        phase = self._phases[0]
+        taps = np.fft.irfft(self._h[q] * phase, self._n)
+        self._h[q] = np.fft.rfft(taps[: self.frame], self._n) / phase
 
     def _choose(self, background: float, foreground: float, far_active: bool) -> None:
         s = PATH_SMOOTHING
@@ -195,6 +244,7 @@ class KalmanEchoFilter:
             self._better += 1
             if self._better >= COPY_AFTER:
                 self._paths[1] = self._paths[0]
+                self._phases[1] = self._phases[0]
                 self._fg_energy = self._bg_energy
                 self._better = 0
                 self._copied = True
@@ -202,18 +252,19 @@ class KalmanEchoFilter:
         self._better = 0
         if self._bg_energy > RESTART_ABOVE * self._fg_energy > 0:
             self._paths[0] = self._paths[1]
+            self._phases[0] = self._phases[1]
             self._bg_energy = self._fg_energy
 
     def _track_drift(self) -> None:
         np = self._np
         if self.drift:
             # Move the taps by what the drift predicts for one frame: a phase ramp.
-            self._paths *= self._ramp
+            self._phases *= self._ramp
             self.slide += self.drift * self.frame
         self._frames += 1
         if self._frames % DRIFT_EVERY:
             return
-        then, self._h_then = self._h_then, self._h.copy()
+        then, self._h_then = self._h_then, self._h * self._phases[0]
         elapsed, self._then_frames = self._frames - self._then_frames, self._frames
         active = self._far_energy > 1e-6 * self.frame * DRIFT_EVERY  # -60 dBFS
         self._far_energy = 0.0
@@ -222,7 +273,8 @@ class KalmanEchoFilter:
         # How far the taps moved since then (prediction included): the weighted phase slope of
         # now x conj(then) over the low bins (fractions of a sample, which do not wrap there).
         k = self._k[1 : self._kmax]
-        cross = (self._h[:, 1 : self._kmax] * np.conj(then[:, 1 : self._kmax])).sum(axis=0)
+        now = self._h_then[:, 1 : self._kmax]
+        cross = (now * np.conj(then[:, 1 : self._kmax])).sum(axis=0)
         weight = np.abs(cross)
         denominator = float((weight * k * k).sum())
         if denominator <= 0:
@@ -244,6 +296,7 @@ class KalmanEchoFilter:
         if uncertain:
             self._p[:] = INITIAL_UNCERTAINTY
         frame, n = self.frame, self._n
+        self._fold()
         if samples:
             taps = np.fft.irfft(self._paths, n, axis=2)[:, :, :frame].reshape(2, -1)
             moved = np.zeros_like(taps)
@@ -255,14 +308,28 @@ class KalmanEchoFilter:
             padded[:, :, :frame] = moved.reshape(2, self.partitions, frame)
             self._paths[:] = np.fft.rfft(padded, axis=2)
             self._h_then = None
-        blocks = far_history.reshape(-1, frame)  # oldest first
-        for p in range(self.partitions):
-            newest = len(blocks) - 1 - p
-            self._x[p] = np.fft.rfft(np.concatenate((blocks[newest - 1], blocks[newest])))
-        self._powers = self._x.real**2 + self._x.imag**2
-        self._last_far = blocks[-1].copy()
+        # Partition p's window: the far end's frames p + 1 and p back from the newest.
+        windows = np.lib.stride_tricks.sliding_window_view(far_history, n)[::frame][::-1]
+        spectra = np.fft.rfft(windows, axis=1)
+        p = self.partitions
+        self._at = 0
+        self._ring[:p] = spectra
+        self._ring[p:] = spectra
+        np.conjugate(self._ring, out=self._ring_conj)
+        np.abs(self._ring, out=self._ring_power)
+        self._ring_power *= self._ring_power
+        self._x = self._ring[:p]
+        self._x_conj = self._ring_conj[:p]
+        self._powers = self._ring_power[:p]
+        self._far_window[frame:] = far_history[-frame:]
+
+    def _fold(self) -> None:
+        """Apply the accumulated phase ramps to the taps."""
+        self._paths *= self._phases[:, None, :]
+        self._phases[:] = 1
 
     def reset(self) -> None:
+        self._phases[:] = 1
         self._paths[:] = 0
         self._p[:] = INITIAL_UNCERTAINTY
         self._h_then = None

@@ -66,3 +66,57 @@ def test_restart_is_cautious_again_until_it_has_measured() -> None:
     s.restart()
     step(0.05)
     assert s.gain.mean() < 0.5
+
+
+def test_a_block_of_frames_is_exactly_its_frames_one_by_one() -> None:
+    """``process_block`` (the canceller's path) against ``process``/``passthrough`` frame by
+    frame: echo, then 1 s with nothing played (held powers decay, are dropped after
+    ``SILENT_FRAMES``, then the frames pass unchanged), then echo again, a restart among it."""
+    from realtime_console.audio.echo.residual import SILENT_FRAMES, Block
+
+    rng = np.random.default_rng(4)
+    frames = 260
+    silent = [100 <= t < 200 for t in range(frames)]
+    echoes = [
+        np.zeros(FRAME) if silent[t] else rng.standard_normal(FRAME) * 0.1 for t in range(frames)
+    ]
+    errors = [rng.standard_normal(FRAME) * 0.02 + 0.1 * echoes[t] for t in range(frames)]
+    far = [_spectrum_power(e) * 4 for e in echoes]
+    restart_at = 230
+
+    one = ResidualSuppressor(FRAME)
+    expected, quiet_run = [], 0
+    for t in range(frames):
+        if t == restart_at:
+            one.restart()
+        if silent[t]:
+            if one.quiet:
+                expected.append(one.passthrough(errors[t]))
+                continue
+            quiet_run += 1
+            if quiet_run >= SILENT_FRAMES:
+                one.forget_echo()
+        else:
+            quiet_run = 0
+        expected.append(one.process(errors[t], echoes[t], far[t], -30.0, 20.0, 0.5))
+
+    block = ResidualSuppressor(FRAME)
+    got = []
+    for start in range(0, frames, 7):
+        rows = range(start, min(start + 7, frames))
+        got.append(
+            block.process_block(
+                Block(
+                    errors=np.array([errors[t] for t in rows]),
+                    echoes=np.array([echoes[t] for t in rows]),
+                    far_powers=np.array([far[t] for t in rows]),
+                    floor_dbs=[-30.0] * len(rows),
+                    linear_dbs=[20.0] * len(rows),
+                    path_gains=[0.5] * len(rows),
+                    silent=[silent[t] for t in rows],
+                    restarts={restart_at - start} if start <= restart_at < start + 7 else set(),
+                )
+            )
+        )
+    np.testing.assert_array_equal(np.concatenate(got), np.concatenate(expected))
+    np.testing.assert_array_equal(block.gain, one.gain)
