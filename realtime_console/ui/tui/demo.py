@@ -367,6 +367,24 @@ async def feed_mic(mic: Mic, speed: float, sleep: Sleep = asyncio.sleep) -> None
         await sleep(MIC_BLOCK_S / speed)
 
 
+async def _on_app(app: Any, work: Callable[[], object]) -> None:
+    """Run ``work`` on the app's own message pump and wait for it. Rendering there has the
+    app's context (Textual's ``active_app``); from this task, a widget not rendered yet raised
+    LookupError now and then while the screenshot was taken."""
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def run() -> None:
+        try:
+            work()
+        except Exception as exc:  # handed to the awaiting task, which fails with it
+            done.set_exception(exc)
+        else:
+            done.set_result(None)
+
+    app.call_later(run)
+    await done
+
+
 async def run_demo(
     *, push_to_talk: bool, speed: float, screenshot: str | None, show_events: bool
 ) -> int:
@@ -384,7 +402,7 @@ async def run_demo(
         await play(app, mic, speed=speed, gate=controls if screenshot is None else None)
         if screenshot is not None:
             await asyncio.sleep(0.5)  # let the last frame settle
-            app.save_screenshot(screenshot)
+            await _on_app(app, lambda: app.save_screenshot(screenshot))
             app.exit(0)
             return
         await controls.quit_requested.wait()
