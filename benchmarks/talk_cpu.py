@@ -3,14 +3,15 @@
 The console runs in this process exactly as ``talk`` does (``run_talk``: microphone pump, speaker,
 SDK client, dispatcher, handlers), on the package's fake streams ticking in real time on their
 own threads (in ``audio.block_ms`` blocks, the default); the local server runs in a separate
-process (``serve``), so its VAD and voice synthesis are not counted. CPU is this process's
-``time.process_time()`` over wall time.
+process (``serve``), so its VAD and voice synthesis are not counted.
 
-PortAudio through PulseAudio costs ~20% of a core here even with an empty callback, so
-the console's own cost is reported as the difference from the same fake streams running with
-empty callbacks (``baseline``), which is the fakes' own ticking. That baseline alone moves by up
-to 1 % of a core from one run to the next on a 2-core machine, so the whole measurement runs
-``--rounds`` times (3) and each figure is the median of its rounds' differences.
+The console's CPU is this process's ``time.process_time()`` less the fake streams' own
+(``FakeOutputStream.rig_cpu_s``: each ticker thread's CPU clock less the CPU spent inside its
+callback), over wall time. The rig's own ticking is what PortAudio's thread would cost instead
+(~20 % of a core through PulseAudio even with an empty callback). Taking it out per thread, in
+the same run, replaced a separate empty-callback baseline run whose figure alone moved by up to
+1 % of a core from one run to the next on a 2-core machine. The measurement still runs
+``--rounds`` times (3) and reports each figure's median.
 
 * ``listening_cpu_percent``: microphone streaming silence to the server, speaker idle.
   Target: <= 1% of one core.
@@ -21,9 +22,9 @@ to 1 % of a core from one run to the next on a 2-core machine, so the whole meas
   and ``aec_full_duplex_cpu_percent`` / ``aec_listening_cpu_percent``, its cost over the run
   without. Target: <= 3% in full duplex.
   The first run has ``audio.aec = "off"`` either way, so its figures compare with earlier ones.
-* With ``--block-ms MS``: the same run again with ``audio.block_ms = MS`` (the small output
-  blocks a quick barge-in through PulseAudio needs, README "Barge-in and truncation"), less its
-  own baseline: ``block_ms_MS``, the console's cost at that block size.
+* With ``--block-ms MS``: the same run again with ``audio.block_ms = MS``: ``block_ms_MS``,
+  the console's cost at that block size.
+* ``rig_cpu_percent`` (informational): the fakes' own ticking while listening, taken out above.
 
 Figures move with machine load; run on an idle machine. ``python -m benchmarks.talk_cpu``.
 """
@@ -49,7 +50,6 @@ from realtime_console.audio.fakestream import FakeInputStream, FakeOutputStream
 from realtime_console.config import AudioSettings, ConnectionSettings, Settings
 from realtime_console.modes.talk import AudioBackend, run_talk
 from realtime_console.modes.talk_controls import TalkCommands
-from realtime_console.protocol.pcm import ms_to_samples
 from realtime_console.redact import Redactor
 from realtime_console.ui.plain_talk import PlainTalkView
 from realtime_console.ui.view import TalkState
@@ -63,17 +63,18 @@ TARGET_AEC = 3.0
 
 
 class TimedView(PlainTalkView):
-    """Records (state, wall, cpu) at each state change."""
+    """Records (state, wall, console cpu) at each state change."""
 
-    def __init__(self) -> None:
+    def __init__(self, cpu: Callable[[], float] = time.process_time) -> None:
         null = open(os.devnull, "w")  # open for the whole run
         super().__init__(null, null)
+        self.cpu = cpu
         self.marks: list[tuple[TalkState, float, float]] = []
         self.changed = asyncio.Event()
 
     def set_state(self, state: TalkState) -> None:
         super().set_state(state)
-        self.marks.append((state, time.monotonic(), time.process_time()))
+        self.marks.append((state, time.monotonic(), self.cpu()))
         self.changed.set()
 
     async def reach(self, state: TalkState, since: int = 0) -> int:
@@ -98,44 +99,28 @@ def _tone(ms: int) -> bytes:
     return (np.sin(2 * np.pi * 220 * t) * 9000).astype("<i2").tobytes()
 
 
-async def _baseline(seconds: float, out_block: int | None = None) -> float:
-    """CPU % of the fake streams alone, with callbacks that only fill or drop the buffer; the
-    output in ``out_block`` frames (default: ``audio.block_ms``'s, as talk opens it)."""
-    if out_block is None:
-        out_block = ms_to_samples(AudioSettings().block_ms)
+class Rig:
+    """The realtime fake streams a run opened, and the CPU that was theirs, not the console's."""
 
-    def out_cb(outdata: Any, frames: int, t: Any, status: Any) -> None:
-        outdata.fill(0)
+    def __init__(self) -> None:
+        self.streams: list[FakeInputStream | FakeOutputStream] = []
 
-    def in_cb(indata: Any, frames: int, t: Any, status: Any) -> None:
-        pass
+    def output(self, **kwargs: Any) -> FakeOutputStream:
+        stream = FakeOutputStream(**kwargs, realtime=True, record=False)
+        self.streams.append(stream)
+        return stream
 
-    out = FakeOutputStream(
-        samplerate=24000,
-        blocksize=out_block,
-        channels=1,
-        dtype="int16",
-        callback=out_cb,
-        realtime=True,
-        record=False,
-    )
-    inp = FakeInputStream(
-        samplerate=24000,
-        # The same block size talk opens the microphone with, so the subtraction is like for like.
-        blocksize=ms_to_samples(max(AudioSettings().block_ms, AudioSettings().append_ms)),
-        channels=1,
-        dtype="int16",
-        callback=in_cb,
-        realtime=True,
-        record=False,
-    )
-    wall, cpu = time.monotonic(), time.process_time()
-    out.start()
-    inp.start()
-    await asyncio.sleep(seconds)
-    out.close()
-    inp.close()
-    return 100 * (time.process_time() - cpu) / (time.monotonic() - wall)
+    def input(self, **kwargs: Any) -> FakeInputStream:
+        stream = FakeInputStream(**kwargs, realtime=True, record=False)
+        self.streams.append(stream)
+        return stream
+
+    def cpu_s(self) -> float:
+        return sum(stream.rig_cpu_s() for stream in self.streams)
+
+    def console_cpu_s(self) -> float:
+        """This process's CPU less the rig's: the console's (and the SDK's, and Python's)."""
+        return time.process_time() - self.cpu_s()
 
 
 async def _talk(
@@ -143,22 +128,15 @@ async def _talk(
 ) -> dict[str, Any]:
     if block_ms is None:
         block_ms = AudioSettings().block_ms  # the default, as talk runs out of the box
-    inputs: list[FakeInputStream] = []
-
-    def output(**kwargs: Any) -> FakeOutputStream:
-        return FakeOutputStream(**kwargs, realtime=True, record=False)
-
-    def input_(**kwargs: Any) -> FakeInputStream:
-        inputs.append(FakeInputStream(**kwargs, realtime=True, record=False))
-        return inputs[-1]
+    rig = Rig()
 
     settings = Settings(
         connection=ConnectionSettings(provider="azure", endpoint=f"http://127.0.0.1:{port}"),
         audio=dataclasses.replace(AudioSettings(), aec=aec, block_ms=block_ms),  # type: ignore[arg-type]
     )
     env = {"AZURE_OPENAI_API_KEY": key}
-    view, controls = TimedView(), TalkCommands()
-    backend = AudioBackend(output_factory=output, input_factory=input_)
+    view, controls = TimedView(rig.console_cpu_s), TalkCommands()
+    backend = AudioBackend(output_factory=rig.output, input_factory=rig.input)
     talk = asyncio.ensure_future(
         run_talk(
             settings, controls=controls, view=view, env=env, redactor=Redactor(), backend=backend
@@ -166,14 +144,17 @@ async def _talk(
     )
     await view.reach(TalkState.LISTENING)
     await asyncio.sleep(1.0)  # settle: imports, first allocations
-    wall, cpu = time.monotonic(), time.process_time()
+    wall, cpu, rig_cpu = time.monotonic(), rig.console_cpu_s(), rig.cpu_s()
     await asyncio.sleep(listen_s)
-    listening = 100 * (time.process_time() - cpu) / (time.monotonic() - wall)
+    listen_wall = time.monotonic() - wall
+    listening = 100 * (rig.console_cpu_s() - cpu) / listen_wall
+    rig_listening = 100 * (rig.cpu_s() - rig_cpu) / listen_wall
+    microphone = next(s for s in rig.streams if isinstance(s, FakeInputStream))
 
     speaking_wall = speaking_cpu = 0.0
     for _ in range(turns):
         start = len(view.marks)
-        inputs[0].feed(_tone(900))
+        microphone.feed(_tone(900))
         spoke = await view.reach(TalkState.ASSISTANT_SPEAKING, start)
         done = await view.reach(TalkState.LISTENING, spoke)
         speaking_wall += view.marks[done][1] - view.marks[spoke][1]
@@ -182,9 +163,10 @@ async def _talk(
     controls.quit()
     await talk
     return {
-        "listening_cpu_percent_raw": round(listening, 2),
-        "full_duplex_cpu_percent_raw": round(100 * speaking_cpu / speaking_wall, 2),
+        "listening_cpu_percent": round(listening, 2),
+        "full_duplex_cpu_percent": round(100 * speaking_cpu / speaking_wall, 2),
         "full_duplex_seconds": round(speaking_wall, 1),
+        "rig_cpu_percent": round(rig_listening, 2),
     }
 
 
@@ -211,61 +193,45 @@ async def main(
                 break
             except OSError:
                 await asyncio.sleep(0.1)
-        # Rounds of (baseline, talk, talk with AEC), each figure the median of its rounds'
-        # differences: one run's baseline alone moves by up to 1 % of a core on this machine.
+        # Rounds of (talk, talk with AEC), each figure the median of its rounds.
         measured = []
         for _ in range(max(1, rounds)):
-            baseline = await _baseline(listen_s)
             talk = await _talk(port, key, listen_s, turns, "off")
             with_aec = await _talk(port, key, listen_s, turns, "on") if aec else None
-            measured.append((baseline, talk, with_aec))
+            measured.append((talk, with_aec))
         small: dict[str, Any] = {}
         if block_ms is not None:
-            small_base = await _baseline(listen_s, ms_to_samples(block_ms))
             run = await _talk(port, key, listen_s, turns, "off", block_ms)
             small = {
                 f"block_ms_{block_ms}": {
-                    "baseline_fake_streams_cpu_percent": round(small_base, 2),
-                    "listening_cpu_percent": round(
-                        run["listening_cpu_percent_raw"] - small_base, 2
-                    ),
-                    "full_duplex_cpu_percent": round(
-                        run["full_duplex_cpu_percent_raw"] - small_base, 2
-                    ),
+                    "listening_cpu_percent": run["listening_cpu_percent"],
+                    "full_duplex_cpu_percent": run["full_duplex_cpu_percent"],
                 }
             }
     finally:
         server.terminate()
         await server.wait()
 
-    def median_of(figure: Callable[[float, dict[str, Any], dict[str, Any] | None], float]) -> float:
+    def median_of(figure: Callable[[dict[str, Any], dict[str, Any] | None], float]) -> float:
         return round(statistics.median(figure(*m) for m in measured), 2)
 
-    listening = median_of(lambda b, t, a: t["listening_cpu_percent_raw"] - b)
-    duplex = median_of(lambda b, t, a: t["full_duplex_cpu_percent_raw"] - b)
-    baseline = median_of(lambda b, t, a: b)
     aec_figures: dict[str, Any] = {}
-    if with_aec is not None:
+    if aec:
         aec_figures = {
-            "with_aec": with_aec,
+            "with_aec": [a for _, a in measured],
             "aec_listening_cpu_percent": median_of(
-                lambda b, t, a: (
-                    (a or t)["listening_cpu_percent_raw"] - t["listening_cpu_percent_raw"]
-                )
+                lambda t, a: (a or t)["listening_cpu_percent"] - t["listening_cpu_percent"]
             ),
             "aec_full_duplex_cpu_percent": median_of(
-                lambda b, t, a: (
-                    (a or t)["full_duplex_cpu_percent_raw"] - t["full_duplex_cpu_percent_raw"]
-                )
+                lambda t, a: (a or t)["full_duplex_cpu_percent"] - t["full_duplex_cpu_percent"]
             ),
         }
     return {
         "benchmark": "talk_cpu",
-        "rounds": len(measured),
-        "baseline_fake_streams_cpu_percent": round(baseline, 2),
-        **talk,
-        "listening_cpu_percent": round(listening, 2),
-        "full_duplex_cpu_percent": round(duplex, 2),
+        "rounds": [t for t, _ in measured],
+        "listening_cpu_percent": median_of(lambda t, a: t["listening_cpu_percent"]),
+        "full_duplex_cpu_percent": median_of(lambda t, a: t["full_duplex_cpu_percent"]),
+        "rig_cpu_percent": median_of(lambda t, a: t["rig_cpu_percent"]),
         **aec_figures,
         **small,
         "targets": {

@@ -8,7 +8,8 @@ Instead of a PortAudio thread, time moves when you call ``advance(n_blocks)``: e
 callback synchronously, exactly as PortAudio would (numpy arrays shaped ``(frames, channels)``, a
 time-info struct, callback flags), and records what was written (output) or fed (input). With
 ``realtime=True`` a thread calls the callback at block rate instead, for benchmarks and for tests
-that need the callback on a foreign thread.
+that need the callback on a foreign thread. A realtime fake counts its own CPU apart from its
+callback's (``rig_cpu_s``), so a benchmark can take the rig out of a process's CPU exactly.
 
 ``CallbackQuirks`` makes the callbacks' times behave like real devices' (measured through
 PulseAudio, docs/echo-cancellation.md): the speaker called back twice in a row, single late
@@ -170,6 +171,11 @@ class _FakeStream:
         self._closed = False
         self._ticker: threading.Thread | None = None
         self._stop_ticking = threading.Event()
+        # CPU accounting of a realtime ticker (``rig_cpu_s``): its thread's clock, the CPU spent
+        # inside the callback (the code under test), and the thread's total once it has ended.
+        self._ticker_clock: int | None = None
+        self._callback_cpu_s = 0.0
+        self._ended_tickers_cpu_s = 0.0
 
     # ------------------------------------------------------------------ sounddevice interface
 
@@ -270,6 +276,8 @@ class _FakeStream:
             outputBufferDacTime=now + self.latency,
         )
         self._before_callback()
+        timed = self.realtime  # a realtime ticker counts its callbacks' CPU apart (rig_cpu_s)
+        started = _time.thread_time() if timed else 0.0
         try:
             self.callback(self._buffer, self.blocksize, info, status)
         except Exception as exc:
@@ -278,12 +286,16 @@ class _FakeStream:
             name = type(exc).__name__
             if name not in ("CallbackStop", "CallbackAbort"):
                 raise
+            if timed:
+                self._callback_cpu_s += _time.thread_time() - started
             if name == "CallbackStop":
                 self._after_callback()
             self._frames += self.blocksize
             self._active = False
             self._notify_finished()
             return
+        if timed:
+            self._callback_cpu_s += _time.thread_time() - started
         self._after_callback()
         self._frames += self.blocksize
 
@@ -312,6 +324,15 @@ class _FakeStream:
             self.finished_callback()
 
     def _tick_in_real_time(self) -> None:
+        self._ticker_clock = _time.pthread_getcpuclockid(threading.get_ident())
+        try:
+            self._tick_until_stopped()
+        finally:
+            # The thread's clock dies with it: its total is kept, then the clock is forgotten.
+            self._ended_tickers_cpu_s += _time.thread_time()
+            self._ticker_clock = None
+
+    def _tick_until_stopped(self) -> None:
         # Deadlines on a monotonic schedule, so the tick rate does not drift with callback cost.
         period = self.blocksize / self.samplerate
         deadline = _time.perf_counter()
@@ -329,6 +350,21 @@ class _FakeStream:
                 self._stop_ticking.wait(delay)
             else:
                 deadline = _time.perf_counter()  # fell behind: carry on without bursting
+
+    def rig_cpu_s(self) -> float:
+        """CPU seconds this realtime fake's ticker threads have spent on anything but the
+        callback: the rig's own cost (waking on time, building time-info, recording), which
+        PortAudio's thread would spend instead. A process's CPU less this is the code under
+        test's. Read from any thread; a callback running at that moment counts as the rig's
+        until it returns (an error of one callback at most)."""
+        total = self._ended_tickers_cpu_s
+        clock = self._ticker_clock
+        if clock is not None:
+            try:
+                total += _time.clock_gettime(clock)
+            except OSError:  # the ticker ended between the two reads: its total is kept now
+                total = self._ended_tickers_cpu_s
+        return max(0.0, total - self._callback_cpu_s)
 
     # ------------------------------------------------------------------ recordings
 

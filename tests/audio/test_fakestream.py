@@ -181,6 +181,48 @@ def test_realtime_stream_calls_back_on_its_own_thread_at_block_rate() -> None:
     assert threading.get_ident() not in callback.threads
 
 
+def _spin_cpu(seconds: float) -> None:
+    """Burn this thread's CPU for ``seconds`` (its own clock, so load elsewhere does not matter)."""
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
+
+
+def test_rig_cpu_counts_the_ticker_but_not_the_callback() -> None:
+    """A callback that burns 2 ms of CPU every 5 ms block: ~40 % of a core that belongs to the
+    code under test. The fake's own share (waking on time, building the time-info) stays a
+    small fraction of it, and its total survives the ticker thread's end."""
+
+    def busy(data: Any, frames: int, info: Any, status: Any) -> None:
+        data.fill(0)
+        _spin_cpu(0.002)
+
+    stream = FakeOutputStream(blocksize=120, dtype="int16", callback=busy, realtime=True)
+    assert stream.rig_cpu_s() == 0.0  # never ticked
+    stream.start()
+    time.sleep(0.5)
+    stream.close()
+    rig = stream.rig_cpu_s()
+    assert 0.0 < rig < 0.04  # the callbacks' ~0.2 s of CPU is not in it
+    assert stream.rig_cpu_s() == rig  # the ticker has ended: its figure is final
+
+
+def test_rig_cpu_adds_up_over_restarts_and_a_non_realtime_stream_has_none() -> None:
+    stream = FakeOutputStream(blocksize=120, dtype="int16", callback=Recorder(0), realtime=True)
+    stream.start()
+    time.sleep(0.1)
+    stream.stop()
+    first = stream.rig_cpu_s()
+    stream.start()
+    time.sleep(0.1)
+    stream.stop()
+    assert stream.rig_cpu_s() >= first > 0.0
+    manual = FakeOutputStream(blocksize=120, dtype="int16", callback=Recorder(0))
+    manual.start()
+    manual.advance(100)
+    assert manual.rig_cpu_s() == 0.0  # no ticker thread: the caller's CPU, not the rig's
+
+
 def test_doubled_callbacks_lag_a_block_over_the_cycle_then_run_back_to_back() -> None:
     """PulseAudio's pattern: the callbacks fall behind the sample count until a whole period
     late, then two run back to back; every period still gets exactly one callback."""
