@@ -18,6 +18,18 @@ live) gives the times of ``speech_started`` and of the ``conversation.item.trunc
   interruption's own pause heard as a second turn) has too little audio to place: counted as
   ``unaligned``, not measured.
 
+From the ``barge_in`` notes, informational (what the console itself reports, on PortAudio's
+stream clock, from the microphone's timeline; README "Barge-in and truncation"):
+
+* ``onset_to_silence_ms``: the user's speech onset at the microphone to the cut reaching the
+  listener; ``detection_ms``: onset to the console handling ``speech_started``.
+* ``fed_onset_to_silence_ms``: the same span measured outside the console: from the moment the
+  interruption's first voiced 10 ms frame (-40 dBFS, as the local server's VAD judges) was due
+  in the pipe source (the wall time it was queued, plus its offset in the speech; the pipe
+  writer takes it within its next 20 ms block) to the last sound at the sink. It includes the
+  capture path the console cannot see (the pipe source's and PortAudio's input buffering), so
+  it is the larger; ``unseen_capture_ms`` is the difference per barge-in.
+
 The monitor shows a sample when the null sink renders it, one monitor block
 (``pulse_rig.MONITOR_LATENCY_MS``, 5 ms) before its DAC time: ``heard`` reads up to that much
 high, so an exact ``audio_end_ms`` shows as up to ~5 ms under it.
@@ -71,6 +83,7 @@ def _stats(values: list[float]) -> dict[str, float | int] | None:
         "count": len(values),
         "median": round(statistics.median(values), 2),
         "p90": round(ordered[min(len(values) - 1, int(0.9 * len(values)))], 2),
+        "p95": round(ordered[min(len(values) - 1, int(0.95 * len(values)))], 2),
         "min": round(ordered[0], 2),
         "max": round(ordered[-1], 2),
     }
@@ -103,6 +116,8 @@ async def run(
             "truncation_error_ms_max_abs": f"<= {TARGET_TRUNCATION_MS:g}",
             "overshoots": "== 0",
             "barge_ins": f">= {min(barge_ins, MIN_BARGE_INS)}",
+            "onset_to_silence_ms": "informational",
+            "detection_ms": "informational",
         },
     }
     if reason is not None:
@@ -118,11 +133,20 @@ async def run(
 
 
 class _Recorded:
-    def __init__(self, samples: Any, origin: float, attempts: int, missed: int) -> None:
+    def __init__(
+        self,
+        samples: Any,
+        origin: float,
+        attempts: int,
+        missed: int,
+        said: list[float] | None = None,
+    ) -> None:
         self.samples = samples
         self.origin = origin  # wall time of sample 0
         self.attempts = attempts
         self.missed = missed
+        # Per interruption: the wall time its first voiced frame was due in the pipe source.
+        self.said = said or []
 
     def index_at(self, wall: float) -> float:
         return (wall - self.origin) * rig.RATE
@@ -142,6 +166,7 @@ async def _drive(
     env = rig.console_env(extra)
     tail = rig.LogTail(log)
     attempts = missed = 0
+    said: list[float] = []
     with (
         rig.private_null_sink(sink),
         rig.PipeMicrophone(tmp / "mic.fifo", mic_name) as mic,
@@ -186,7 +211,9 @@ async def _drive(
                 )
                 await asyncio.sleep(rng.uniform(0.0, 0.6))  # cut at different points
                 before = tail.count("meta", "barge_in")
-                mic.say(interruptions[attempts % len(interruptions)])
+                speech = interruptions[attempts % len(interruptions)]
+                said.append(time.time() + _first_voiced_s(speech))
+                mic.say(speech)
                 try:
                     await rig.until(
                         lambda before=before: tail.count("meta", "barge_in") > before,  # type: ignore[misc]
@@ -206,7 +233,17 @@ async def _drive(
                 sys.stderr.write(err.decode(errors="replace"))
         samples = monitor.samples()
         origin = monitor.time_of(0)
-    return _Recorded(samples, origin, attempts, missed)
+    return _Recorded(samples, origin, attempts, missed, said)
+
+
+def _first_voiced_s(pcm: bytes) -> float:
+    """Where the first 10 ms frame at or above -40 dBFS (the local server's VAD threshold)
+    begins in ``pcm``, in seconds."""
+    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    frames = len(x) // 240
+    rms = np.sqrt(np.mean(x[: frames * 240].reshape(frames, 240) ** 2, axis=1))
+    voiced = np.flatnonzero(rms >= 32768 * 10 ** (-40 / 20))
+    return float(voiced[0]) * 240 / rig.RATE if len(voiced) else 0.0
 
 
 def _alive(console: asyncio.subprocess.Process) -> bool:
@@ -238,8 +275,17 @@ def _analyse(log: Path, rec: _Recorded) -> dict[str, Any]:
         "output_latency_ms": _stats(
             [float(r["output_latency_ms"]) for r in rows if r.get("output_latency_ms") is not None]
         ),
+        # What the console's barge_in notes say (informational), and the span measured outside.
+        "onset_to_silence_ms": _stats(_figures(rows, "onset_to_silence_ms")),
+        "detection_ms": _stats(_figures(rows, "detection_ms")),
+        "fed_onset_to_silence_ms": _stats(_figures(rows, "fed_onset_to_silence_ms")),
+        "unseen_capture_ms": _stats(_figures(rows, "unseen_capture_ms")),
         "samples": rows,
     }
+
+
+def _figures(rows: list[dict[str, Any]], key: str) -> list[float]:
+    return [float(r[key]) for r in rows if isinstance(r.get(key), int | float)]
 
 
 def _is_note(direction: str, event: dict[str, Any]) -> bool:
@@ -266,10 +312,13 @@ def _measure(
         "audio_end_ms": note["audio_end_ms"],
         "played_ms": note.get("played_ms"),
         "output_latency_ms": note.get("output_latency_ms"),
+        "onset_to_silence_ms": note.get("onset_to_silence_ms"),
+        "detection_ms": note.get("detection_ms"),
     }
     if not spoke or not cuts or not deltas:
         return row
     t_spoke, t_cut = spoke[-1], cuts[-1]
+    fed = [t for t in rec.said if t <= t_spoke]  # the interruption the server heard
     row["cut_after_speech_started_ms"] = round((t_cut - t_spoke) * 1000, 2)
     reply = np.frombuffer(
         b"".join(base64.b64decode(e["delta"]) for _, e in deltas), dtype="<i2"
@@ -292,6 +341,11 @@ def _measure(
     row["in_pause"] = bool(len(ahead) == 0 or np.max(np.abs(ahead)) <= SOUND)
     if not row["in_pause"]:
         row["silence_ms"] = round((rec.origin + stop / rig.RATE - t_spoke) * 1000, 2)
+        if fed:
+            fed_ms = (rec.origin + stop / rig.RATE - fed[-1]) * 1000
+            row["fed_onset_to_silence_ms"] = round(fed_ms, 2)
+            if isinstance(note.get("onset_to_silence_ms"), int | float):
+                row["unseen_capture_ms"] = round(fed_ms - note["onset_to_silence_ms"], 2)
     return row
 
 

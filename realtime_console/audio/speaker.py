@@ -320,7 +320,7 @@ class Speaker:
         handed over since (a callback ran in between) are all still in flight. A callback
         between reading the buffer's count and asking it is caught by reading the count again.
         """
-        now = self._stream_now()
+        now = self.stream_now()
         heard = 0
         for _ in range(4):
             handed = self._buffer.stream_frames
@@ -331,9 +331,10 @@ class Speaker:
                 break
         return heard
 
-    def _stream_now(self) -> float | None:
-        """The stream's clock (the one its callbacks' times are on); None once closed, or
-        where the host API reports no times (the clock then stands still at 0)."""
+    def stream_now(self) -> float | None:
+        """The stream's clock (the one its callbacks' times are on, and the microphone's
+        blocks'); None once closed, or where the host API reports no times (the clock then
+        stands still at 0)."""
         stream = self._stream
         if stream is None or not self._clock.timed:
             return None

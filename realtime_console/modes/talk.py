@@ -26,6 +26,7 @@ from realtime_console._compat import TaskGroup
 from realtime_console.audio.devices import NoDefaultDevice, output_device_name
 from realtime_console.audio.echo.reference import FarEndTap
 from realtime_console.audio.echo.setup import plan_echo
+from realtime_console.audio.input_timeline import InputTimeline
 from realtime_console.audio.microphone import InputStreamFactory, Microphone, NativeRate
 from realtime_console.audio.playback import Playback
 from realtime_console.audio.speaker import Speaker, StreamFactory
@@ -72,6 +73,9 @@ VOICED_DBFS = -45.0
 VOICED_HOLD_S = 1.5
 STATS_INTERVAL_S = 10.0  # an audio_stats note at most this often, and only when counts changed
 MIN_PTT_MS = 100  # the service rejects a commit of less than 100 ms of audio
+# semantic_vad's padding before the speech it detects cannot be set; the local server keeps
+# server_vad's default (300 ms), and so does the barge-in's speech onset (``speech_onset``).
+SEMANTIC_VAD_PADDING_MS = 300
 _QUIET_IN_PANE = frozenset({"input_audio_buffer.append", "response.output_audio.delta"})
 
 
@@ -244,6 +248,14 @@ class _Talk:
         self.view = view
         self.clock = clock
         self.gate = MicGate(push_to_talk=td.type == "none")
+        # Where each sent sample was captured, for the barge-in's timing (``speech_onset``).
+        self.timeline = InputTimeline(block_ms=min(settings.audio.block_ms, append_ms))
+        self._timeline_link: object = session.link  # the server session it counts for
+        self._held_from: int | None = None  # where audio held for a renewal starts in it
+        # ``audio_start_ms`` includes the padding the server keeps before the speech.
+        self.speech_padding_ms = (
+            td.prefix_padding_ms if td.type == "server_vad" else SEMANTIC_VAD_PADDING_MS
+        )
         self.console = ConsoleHandlers(view, [Playback(speaker)])
         self.talk = TalkHandlers(
             view=view,
@@ -255,6 +267,7 @@ class _Talk:
             clock=clock,
             response_timeout_s=settings.connection.response_timeout_s,
             create_response=td.type != "none" and td.create_response,
+            speech_onset=self.speech_onset,
         )
         self.stats = AudioStatsNotes(speaker, mic, session.event_log, clock)
         session.dispatcher.register(self.console.table())
@@ -304,13 +317,14 @@ class _Talk:
         self.talk.watch.forget()  # nothing on the dead connection will answer
         if self.tool_calls is not None:
             self.tool_calls.forget()
-        self.pending.clear()
+        self._drop_pending()
         self.gate.capturing = False
         if self.talk.turns.reconnecting():
             self.view.set_state(self.talk.turns.state)
 
     def _reconnected(self) -> None:
         self.mic.discard_queued()  # captured while reconnecting: stale, never sent
+        self._sync_timeline()  # the new server session counts its audio from 0
         self.talk.watch.forget()  # a turn ended while the link was down was never sent
         self.talk.ready()
 
@@ -372,10 +386,12 @@ class _Talk:
                 await self.talk.check_replies()
                 self.stats.note()
             if not self.gate.open:
-                self.pending.clear()
+                self._drop_pending()
                 continue
             if block is None:
                 continue  # the echo guard held it back: the assistant's own voice
+            # Its offset is where pending ends; the timeline follows the order sent.
+            self.timeline.record(len(block) // pcm.SAMPLE_WIDTH, timed.start_time)
             self.pending += block
             if self.gate.capturing:
                 self.gate.captured_ms += pcm.bytes_to_ms(len(block))
@@ -399,8 +415,40 @@ class _Talk:
         stats = self.speaker.stats
         self.view.playback_status(stats.target_ms, stats.underruns)
 
+    def _drop_pending(self) -> None:
+        """Unsent audio thrown away: it never reaches the server's timeline either."""
+        if self.pending:
+            self.timeline.unrecord(len(self.pending) // pcm.SAMPLE_WIDTH)
+            self.pending.clear()
+
+    def _sync_timeline(self) -> None:
+        """Restart the input timeline when the server session it counts for was replaced.
+
+        A reconnect and a renewal both put a new link in ``session.link``, and the new server
+        session counts its audio from 0: what is still pending (and, for a renewal, what was
+        held for the new link while it was being set up) is the start of the new count.
+        Called before each append and when a barge-in asks, so it never lags the server.
+        """
+        unsent_from = self.timeline.samples - len(self.pending) // pcm.SAMPLE_WIDTH
+        if self.session.renewing is not None:
+            if self._held_from is None:  # the first append held for the renewed link
+                self._held_from = unsent_from
+            return
+        if self.session.link is not self._timeline_link:
+            self._timeline_link = self.session.link
+            self.timeline.restart(self._held_from if self._held_from is not None else unsent_from)
+        self._held_from = None  # renewed, or the renewal failed and the old session had it
+
+    def speech_onset(self, audio_start_ms: int) -> float | None:
+        """The stream-clock time the user's speech began at the microphone, from a
+        ``speech_started``'s ``audio_start_ms`` (the padding before it added back); None when
+        unknown (``InputTimeline.adc_time``)."""
+        self._sync_timeline()
+        return self.timeline.adc_time(audio_start_ms + self.speech_padding_ms)
+
     async def _send_pending(self) -> None:
         if self.pending:
+            self._sync_timeline()  # before: pending is the new session's if it just changed
             audio, self.pending = bytes(self.pending), bytearray()
             if pcm.rms_dbfs(audio) > VOICED_DBFS:
                 self.voiced_until = self.clock() + self.voiced_hold_s
@@ -424,7 +472,7 @@ class _Talk:
         if not self.gate.push_to_talk or self.gate.capturing:
             return
         await self.send(input_audio_clear())
-        self.pending.clear()
+        self._drop_pending()
         self.gate.capturing = True
         self.gate.captured_ms = 0.0
         if self.talk.turns.speech_started():

@@ -15,6 +15,10 @@ hears the user start speaking while assistant audio is playing,
 5. the event log gets a ``barge_in`` note and the view shows the transcript cut where the
    listener stopped hearing it (``protocol.turns.heard_text``).
 
+With the ``speech_started``'s ``audio_start_ms`` and the microphone's timeline
+(``audio/input_timeline.py``: when each sent sample was captured), the note also says how long
+the assistant talked over the user, on PortAudio's stream clock (``BargeTiming``).
+
 A reply that goes silent (``ReplyWatch``: no event of it for ``response_timeout_s``, or no
 ``response.created`` after a turn that asks for one) is abandoned the way ``chat`` abandons it,
 and the state goes back to listening. Two more server events get a word: an input transcription
@@ -57,6 +61,9 @@ if TYPE_CHECKING:
 
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Clock = Callable[[], float]
+# A speech_started's audio_start_ms → when that speech began at the microphone, on the stream
+# clock (None: unknown). ``_Talk.speech_onset``.
+SpeechOnset = Callable[[int], float | None]
 
 MAX_SHOWN_QUIET_MS = 24 * 60 * 60 * 1000  # a longer "quiet" is a malformed event: not quoted
 _KEPT_TRANSCRIPTS = 8  # responses whose transcript may still be cut (playback lags generation)
@@ -73,6 +80,39 @@ class BargeIn:
     received_ms: float
     cancelled: bool
     heard_text: str
+    # How long the assistant talked over the user (``BargeTiming``); None when unknown: a manual
+    # interrupt, no microphone timeline, or a host API that stamps no times.
+    onset_to_silence_ms: float | None = None
+    detection_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class BargeTiming:
+    """A voice barge-in's timing, in ms from the user's speech onset at the microphone.
+
+    ``detection_ms``: until the console handled ``speech_started`` (the stream clock when the
+    speaker was cut): the server VAD's share (its padding already added back, its frames, its
+    silence) and the network's. ``onset_to_silence_ms``: until the cut reached the listener:
+    ``detection_ms`` plus the speaker's measured delay to the DAC (``Speaker.latency_ms``). The
+    cut is handed to the device at its next callback, at most one output block later, and fades
+    out over ``fade_ms`` (5 ms) of that block: neither is included, so the silence is complete
+    up to one block plus the fade after this figure. The onset is the capture clock's time of
+    the sample (``echo/clock.py``): the block's hand-over less its length, which leaves out the
+    input device's own buffering (not measurable through PulseAudio), so both figures can be
+    short of the truth by that much.
+    """
+
+    onset_to_silence_ms: float
+    detection_ms: float
+
+
+def barge_timing(onset: float, now: float, output_delay_ms: float) -> BargeTiming:
+    """``onset`` and ``now`` on the same stream clock (seconds); figures rounded to 0.1 ms."""
+    detection_ms = (now - onset) * 1000
+    return BargeTiming(
+        onset_to_silence_ms=round(detection_ms + output_delay_ms, 1),
+        detection_ms=round(detection_ms, 1),
+    )
 
 
 def _str(event: Event, key: str) -> str:
@@ -93,8 +133,12 @@ class TalkHandlers:
         clock: Clock = time.monotonic,
         response_timeout_s: float = 30.0,
         create_response: bool = True,
+        speech_onset: SpeechOnset | None = None,
     ) -> None:
+        """``speech_onset``: where the user's speech began, for the barge-in's timing (without
+        it the ``barge_in`` note's timing fields are null)."""
         self.view = view
+        self.speech_onset = speech_onset
         self.speaker = speaker
         self.console = console
         self.send = send
@@ -144,7 +188,11 @@ class TalkHandlers:
     async def speech_started(self, event: Event) -> None:
         self._set_state_if(self.turns.speech_started())
         if self.speaker.is_playing:
-            await self.barge_in(server_cancels=self.interrupt_response)
+            start = event.get("audio_start_ms")
+            known = isinstance(start, int) and not isinstance(start, bool)
+            await self.barge_in(
+                server_cancels=self.interrupt_response, audio_start_ms=start if known else None
+            )
 
     def speech_stopped(self, event: Event) -> None:
         if self.create_response and not self.turns.generating:
@@ -262,10 +310,15 @@ class TalkHandlers:
         await self._cancel_generating()
         return None
 
-    async def barge_in(self, *, server_cancels: bool) -> BargeIn | None:
+    async def barge_in(
+        self, *, server_cancels: bool, audio_start_ms: int | None = None
+    ) -> BargeIn | None:
+        """``audio_start_ms``: the ``speech_started``'s (None for a manual interrupt)."""
         position = self.speaker.interrupt()
         if position is None:
             return None
+        now = self.speaker.stream_now() or None  # the cut is at the next callback after this
+        timing = self._timing(audio_start_ms, now)
         self.console.dropped_responses.add(position.response_id)
         cancelled = False
         if not server_cancels and self.turns.is_generating(position.response_id):
@@ -287,6 +340,8 @@ class TalkHandlers:
             received_ms=position.received_ms,
             cancelled=cancelled,
             heard_text=text,
+            onset_to_silence_ms=timing.onset_to_silence_ms if timing else None,
+            detection_ms=timing.detection_ms if timing else None,
         )
         self.barge_ins.append(done)
         del self.barge_ins[:-16]  # the last few, for tests and the summary; never unbounded
@@ -303,9 +358,23 @@ class TalkHandlers:
                 # far off a truncation by the promise alone would have been.
                 reported_latency_ms=round(self.speaker.reported_latency_ms, 1),
                 cancel_sent=cancelled,
+                # Null when unknown (a manual interrupt, a host API without times): the
+                # field is always there, so a log says the console could not tell.
+                onset_to_silence_ms=done.onset_to_silence_ms,
+                detection_ms=done.detection_ms,
             )
         self.view.assistant_cut(done.response_id, text, audio_end_ms)
         return done
+
+    def _timing(self, audio_start_ms: int | None, now: float | None) -> BargeTiming | None:
+        if audio_start_ms is None or now is None or self.speech_onset is None:
+            return None
+        if not 0 <= audio_start_ms <= MAX_SHOWN_QUIET_MS:  # a malformed event: no float fits
+            return None
+        onset = self.speech_onset(audio_start_ms)
+        if onset is None:
+            return None
+        return barge_timing(onset, now, self.speaker.latency_ms)
 
     async def _cancel_generating(self) -> None:
         """A manual interrupt before any audio played: stop responses still being generated."""

@@ -37,6 +37,12 @@ class Turn:
     status: str | None = None
     audio_bytes: int = 0
     truncated_at_ms: int | None = None  # audio_end_ms of the truncate (the listener's cut)
+    # A voice barge-in's timing from the barge_in note (talk, docs/event-log.md): the user's
+    # speech onset to the cut reaching the listener, and to the console hearing of it. None when
+    # the note has none (a manual interrupt, a host API without times, a log of an earlier
+    # version): then they are left out of the JSON, which stays as it was.
+    barge_in_onset_to_silence_ms: float | None = None
+    barge_in_detection_ms: float | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
     total_tokens: int | None = None
@@ -64,7 +70,24 @@ class Turn:
         out["audio_heard_s"] = round(self.audio_heard_s, 3)
         del out["audio_bytes"]
         out["tool_calls"] = [call.as_json() for call in self.tool_calls]
+        for key in _OPTIONAL_TURN_FIELDS:
+            if out[key] is None:
+                del out[key]
         return out
+
+
+_OPTIONAL_TURN_FIELDS = ("barge_in_onset_to_silence_ms", "barge_in_detection_ms")
+
+
+def barge_in_line(turn: Turn) -> str | None:
+    """The table's line for a voice barge-in's timing, or None without one."""
+    total, detection = turn.barge_in_onset_to_silence_ms, turn.barge_in_detection_ms
+    if total is None:
+        return None
+    told = f" ({detection:.0f} ms to speech_started)" if detection is not None else ""
+    return (
+        f"  turn {turn.number} barge-in: silence {total:.0f} ms after the user began speaking{told}"
+    )
 
 
 @dataclass
@@ -449,6 +472,10 @@ class SummaryBuilder:
         )
         if turn is not None and end is not None and turn.truncated_at_ms is None:
             turn.truncated_at_ms = end
+        total = finite_number(event.get("onset_to_silence_ms"))  # absent or null: unknown
+        if turn is not None and total is not None and turn.barge_in_onset_to_silence_ms is None:
+            turn.barge_in_onset_to_silence_ms = total
+            turn.barge_in_detection_ms = finite_number(event.get("detection_ms"))
 
     def _reconnect(self, event: Mapping[str, Any], t: float | None) -> None:
         self._reconnects += 1

@@ -10,7 +10,7 @@ from typing import Any
 
 from realtime_console.protocol.rate_limits import compact
 from realtime_console.replay.completions_table import render_completions
-from realtime_console.replay.summary import Summary, Totals, Turn
+from realtime_console.replay.summary import Summary, Totals, Turn, barge_in_line
 from realtime_console.replay.tool_calls import ToolCall
 from realtime_console.ui.sanitize import ID_LIMIT, clean, shorten
 
@@ -70,6 +70,8 @@ def _realtime_table(summary: Summary) -> str:
     lines += [_row([cell(turn) for _n, _w, cell in _COLUMNS]) for turn in summary.turns]
     for turn in summary.turns:
         lines += [f"  turn {turn.number} {_tool_call(call)}" for call in turn.tool_calls]
+        if (barge_in := barge_in_line(turn)) is not None:  # a voice barge-in's timing
+            lines.append(barge_in)
         for error in turn.errors:
             lines.append(f"  turn {turn.number} error: {error}")
     for error in summary.session_errors:

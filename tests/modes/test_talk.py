@@ -9,6 +9,7 @@ import io
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from realtime_console.config import (
 )
 from realtime_console.errors import AudioDeviceError
 from realtime_console.eventlog import read_log
+from realtime_console.modes.recycle import RecyclePolicy
 from realtime_console.modes.talk import AudioBackend, run_talk
 from realtime_console.modes.talk_controls import TalkCommands
 from realtime_console.protocol import pcm
@@ -426,3 +428,254 @@ async def test_the_idle_timeout_is_named_when_the_assistant_speaks_up(tmp_path: 
     assert notice.endswith("so the assistant speaks up")
     server = [r.event["type"] for r in read_log(tmp_path / "talk.jsonl") if r.dir == "server"]
     assert "input_audio_buffer.timeout_triggered" in server
+
+
+# ---- barge-in timing on the microphone's clock (real server, stepped fakes) ---------------
+
+
+MIC_BLOCK_MS = max(AudioSettings().block_ms, AudioSettings().append_ms)
+
+
+class SteppedDevices(Devices):
+    """The fakes on one test clock: the test advances the microphone and the speaker together,
+    so their ``stream.time`` and callback times are one clock, as PortAudio's are. The input
+    device has no buffering of its own (latency 0): its ADC times are then exactly the capture
+    clock's (``BargeTiming`` leaves an input device's buffering out). ``mic_rate``: a
+    microphone that refuses 24 kHz and runs at this rate instead (resampled by the console)."""
+
+    def __init__(self, mic_rate: int = RATE) -> None:
+        super().__init__()
+        self.mic_rate = mic_rate
+
+    def backend(self) -> AudioBackend:
+        def output(**kwargs: Any) -> FakeOutputStream:
+            self.outputs.append(FakeOutputStream(**kwargs))
+            return self.outputs[-1]
+
+        def input_(**kwargs: Any) -> FakeInputStream:
+            if kwargs["samplerate"] != self.mic_rate:
+                raise PortAudioError("Invalid sample rate")
+            self.inputs.append(FakeInputStream(**kwargs, reported_latency=0.0))
+            return self.inputs[-1]
+
+        return AudioBackend(
+            output_factory=output, input_factory=input_, native_rate=lambda _: self.mic_rate
+        )
+
+    async def run(self, step_ms: int) -> None:
+        """Both clocks forward ``step_ms`` at a time, at about real time (the server's replies
+        are paced by the wall clock)."""
+        await until(lambda: bool(self.inputs) and bool(self.outputs))
+        mic, out = self.inputs[0], self.outputs[0]
+        while True:
+            mic.advance(round(step_ms * mic.samplerate / 1000) // mic.blocksize)
+            out.advance(round(step_ms * out.samplerate / 1000) // out.blocksize)
+            assert mic.time == out.time
+            await asyncio.sleep(step_ms / 1000)
+
+    def pcm(self, audio: bytes) -> bytes:
+        """24 kHz test audio at the microphone's rate (each sample repeated: a whole ratio)."""
+        factor = self.mic_rate // RATE
+        return np.repeat(np.frombuffer(audio, dtype="<i2"), factor).tobytes()
+
+
+class CutView(RecordingView):
+    """Notes the speaker's stream clock when the barge-in cut it."""
+
+    def __init__(self, devices: Devices) -> None:
+        super().__init__()
+        self.devices = devices
+        self.cut_frames: list[int] = []
+
+    def assistant_cut(self, *args: Any) -> None:
+        self.cut_frames.append(self.devices.outputs[0].frames)
+        self.calls.append(("assistant_cut", args))
+
+
+@dataclass
+class SpokenOver:
+    """Where, on the stream clock, the test's speech began and the console cut the reply."""
+
+    onset_frame: int  # the microphone frame whose block starts the speech
+    cut_frame: int  # the speaker's frames when the barge-in cut it
+
+
+async def speak_over_the_reply(
+    devices: SteppedDevices, view: CutView, controls: TalkCommands
+) -> SpokenOver:
+    """A spoken turn, half a second muted while the reply plays (a gap in what is sent), then
+    speech over the reply until the console cuts it."""
+    mic, out = devices.inputs[0], devices.outputs[0]
+    mic.feed(devices.pcm(silence(200) + tone(900) + silence(100)))
+    await until(lambda: TalkState.ASSISTANT_SPEAKING in view.states)
+    await until(lambda: bool(out.blocks) and bool(np.any(out.blocks[-1])))
+    # Half a second muted: never sent, a gap between the server's count and the clock.
+    muted = len(view.named("set_muted"))
+    controls.toggle_mute()
+    await until(lambda: view.named("set_muted")[muted:] == [(True,)])
+    muted_at = out.frames
+    await until(lambda: out.frames >= muted_at + RATE // 2)
+    controls.toggle_mute()
+    await until(lambda: view.named("set_muted")[-1] == (False,))
+    # Then well past the mute, so the server's padding before the new speech (300 ms) is all
+    # sent audio (and silence it kept, not cut short at the committed turn).
+    unmuted_at = out.frames
+    await until(lambda: out.frames >= unmuted_at + RATE * 6 // 10)
+    assert TalkState.ASSISTANT_SPEAKING is view.states[-1]
+    assert mic.pending_frames == 0
+    onset_frame = mic.frames  # the next block the microphone hands over starts the speech
+    mic.feed(devices.pcm(tone(600)))  # the user talks over the reply
+    await until(lambda: bool(view.cut_frames))
+    cut_frame = view.cut_frames[-1]
+    await until(lambda: out.frames >= cut_frame + 2 * out.blocksize)
+    return SpokenOver(onset_frame, cut_frame)
+
+
+def assert_timing_is_true(
+    note: Mapping[str, Any], devices: Devices, spoken: SpokenOver, *, onset_within_ms: float = 1.0
+) -> None:
+    mic, out = devices.inputs[0], devices.outputs[0]
+    # The block handed over at onset_frame was captured over the block before it (the fake's
+    # inputBufferAdcTime, with no input latency): the speech's first sample, on the stream clock.
+    onset_s = (spoken.onset_frame - mic.blocksize) / mic.samplerate
+    cut_s = spoken.cut_frame / RATE  # the stream clock when the console cut the speaker
+    assert note["detection_ms"] == pytest.approx((cut_s - onset_s) * 1000, abs=onset_within_ms)
+    assert note["detection_ms"] > mic.blocksize / RATE * 1000  # heard a block after it at best
+    # The cut is handed over at the next callback (the block at cut_frame): the fade, then
+    # silence, which reaches the listener the device's latency later.
+    recorded = out.recorded()[:, 0]
+    fade = round(RATE * 0.005)
+    cut = spoken.cut_frame
+    assert np.any(recorded[cut - out.blocksize : cut])  # it was still talking
+    assert not np.any(recorded[cut + fade : cut + 2 * out.blocksize])
+    silent_at_listener_s = (cut + fade) / RATE + out.latency
+    truth_ms = (silent_at_listener_s - onset_s) * 1000
+    assert note["onset_to_silence_ms"] == pytest.approx(truth_ms, abs=out.blocksize / RATE * 1000)
+    assert note["onset_to_silence_ms"] == pytest.approx(
+        note["detection_ms"] + note["output_latency_ms"], abs=0.2
+    )
+
+
+def without_echo_handling(settings: Settings) -> Settings:
+    """No acoustic path joins the fakes, and the local server's reply voice is close to the
+    test's tone: an echo canceller may take the speech for the reply's echo and hold it down,
+    and the server then hears it start later than it was fed."""
+    from dataclasses import replace
+
+    return replace(settings, audio=replace(settings.audio, aec="off"))
+
+
+def barge_in_notes(log: Path) -> list[Mapping[str, Any]]:
+    return [r.event for r in read_log(log) if r.dir == "meta" and r.event["type"] == "barge_in"]
+
+
+@asynccontextmanager
+async def talking(
+    settings: Settings,
+    devices: SteppedDevices,
+    view: CutView,
+    controls: TalkCommands,
+    env: Mapping[str, str] = os.environ,
+) -> AsyncIterator[None]:
+    """``talk`` on the stepped devices for the body; it must then quit cleanly."""
+    talk = start_talk(settings, devices, view, controls, env=env)
+    driver = asyncio.ensure_future(devices.run(MIC_BLOCK_MS))
+    try:
+        yield
+        controls.quit()
+        assert await asyncio.wait_for(talk, 5) == 0
+    finally:
+        talk.cancel()
+        driver.cancel()
+
+
+async def test_barge_in_timing_follows_the_fed_speech_from_microphone_to_silence(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "talk.jsonl"
+    devices = SteppedDevices()
+    view, controls = CutView(devices), TalkCommands()
+    async with talking(without_echo_handling(local_settings(log)), devices, view, controls):
+        await until(lambda: TalkState.LISTENING in view.states)
+        spoken = await speak_over_the_reply(devices, view, controls)
+    (note,) = barge_in_notes(log)
+    assert_timing_is_true(note, devices, spoken)
+
+
+async def test_barge_in_timing_counts_from_the_renewed_sessions_start(tmp_path: Path) -> None:
+    """A renewed session counts its audio from 0: the timeline starts again with it (audio held
+    for it during the swap included), or the speech would be placed seconds too early."""
+    log = tmp_path / "talk.jsonl"
+    devices = SteppedDevices()
+    view, controls = CutView(devices), TalkCommands()
+    options = ServerOptions(api_key=SERVER_KEY, max_session_s=60.0)
+    async with LocalServer(options) as server:
+        talk = asyncio.ensure_future(
+            run_talk(
+                without_echo_handling(served_settings(server, log)),
+                controls=controls,
+                view=view,
+                env={"AZURE_OPENAI_API_KEY": SERVER_KEY},
+                redactor=Redactor(),
+                backend=devices.backend(),
+                recycle=RecyclePolicy(limit_s=60.0, margin_s=59.5),  # due half a second in
+            )
+        )
+        driver = asyncio.ensure_future(devices.run(MIC_BLOCK_MS))
+        try:
+
+            def renewals() -> int:
+                return sum("session renewed" in args[0] for args in view.named("notice"))
+
+            await until(lambda: renewals() >= 2)
+            spoken = await speak_over_the_reply(devices, view, controls)
+            controls.quit()
+            assert await asyncio.wait_for(talk, 5) == 0
+        finally:
+            talk.cancel()
+            driver.cancel()
+    kinds = [(r.dir, r.event["type"]) for r in read_log(log)]
+    renewed = [n for n, kind in enumerate(kinds) if kind == ("meta", "session_recycled")]
+    cut = kinds.index(("meta", "barge_in"))
+    assert len(renewed) >= 2 and renewed[1] < cut  # two renewals before the speech
+    (note,) = barge_in_notes(log)
+    assert_timing_is_true(note, devices, spoken)
+
+
+async def test_barge_in_timing_counts_from_the_reconnected_sessions_start(
+    tmp_path: Path,
+) -> None:
+    """The first connection drops as the server hears speech: the new session counts its audio
+    from 0, and what the old one had received no longer places anything."""
+    log = tmp_path / "talk.jsonl"
+    devices = SteppedDevices()
+    view, controls = CutView(devices), TalkCommands()
+    async with faulty_server("drop_at=input_audio_buffer.speech_started,drop_connections=1") as (
+        server
+    ):
+        settings = without_echo_handling(served_settings(server, log))
+        env = {"AZURE_OPENAI_API_KEY": SERVER_KEY}
+        async with talking(settings, devices, view, controls, env=env):
+            await until(lambda: TalkState.LISTENING in view.states)
+            devices.inputs[0].feed(devices.pcm(silence(500) + tone(300)))
+            await until(lambda: TalkState.RECONNECTING in view.states)
+            await until(lambda: view.states[-1] is TalkState.LISTENING)
+            spoken = await speak_over_the_reply(devices, view, controls)
+    kinds = [(r.dir, r.event["type"]) for r in read_log(log)]
+    assert kinds.index(("meta", "reconnected")) < kinds.index(("meta", "barge_in"))
+    (note,) = barge_in_notes(log)
+    assert_timing_is_true(note, devices, spoken)
+
+
+async def test_barge_in_timing_holds_for_a_resampled_microphone(tmp_path: Path) -> None:
+    """A 48 kHz microphone, resampled to 24 kHz: its blocks' times already say where the
+    resampled samples were captured; the resampler's filter (a few samples) is all it adds."""
+    log = tmp_path / "talk.jsonl"
+    devices = SteppedDevices(mic_rate=48000)
+    view, controls = CutView(devices), TalkCommands()
+    async with talking(without_echo_handling(local_settings(log)), devices, view, controls):
+        await until(lambda: TalkState.LISTENING in view.states)
+        assert devices.inputs[0].samplerate == 48000
+        spoken = await speak_over_the_reply(devices, view, controls)
+    (note,) = barge_in_notes(log)
+    assert_timing_is_true(note, devices, spoken, onset_within_ms=3.0)

@@ -82,6 +82,7 @@ def make_setup(
     interrupt_response: bool = True,
     event_log: EventLogWriter | None = None,
     forward: Callable[[dict[str, Any]], Awaitable[object]] | None = None,
+    speech_onset: Callable[[int], float | None] | None = None,
     **speaker_kwargs: Any,
 ) -> Setup:
     rig = speaker_rig(latency_s, **speaker_kwargs)
@@ -103,6 +104,7 @@ def make_setup(
         interrupt_response=interrupt_response,
         event_log=event_log,
         clock=lambda: clock[0],
+        speech_onset=speech_onset,
     )
     dispatcher = Dispatcher()
     dispatcher.register(console.table())
@@ -236,6 +238,80 @@ async def test_the_view_shows_the_cut_transcript_and_the_log_gets_a_note(tmp_pat
     (note,) = [n for n in notes if n["type"] == "barge_in"]
     assert note["response_id"] == "r1" and note["item_id"] == "a1"
     assert note["audio_end_ms"] == 500 and note["received_ms"] == 1000.0
+    # No microphone timeline here: the timing is unknown, and says so.
+    assert note["onset_to_silence_ms"] is None and note["detection_ms"] is None
+
+
+class OnsetAt:
+    """A microphone timeline stand-in that knows one thing: speech began at ``at`` (stream
+    clock), whatever ``audio_start_ms`` is asked; it remembers what was asked."""
+
+    def __init__(self, at: float | None) -> None:
+        self.at = at
+        self.asked: list[int] = []
+
+    def __call__(self, audio_start_ms: int) -> float | None:
+        self.asked.append(audio_start_ms)
+        return self.at
+
+
+async def test_a_voice_barge_in_says_how_long_the_assistant_talked_over_the_user(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "log.jsonl"
+    onset = OnsetAt(0.1234)
+    with EventLogWriter(
+        path, provider="local", model="m", session={}, program_version="t", redactor=Redactor()
+    ) as log:
+        s = make_setup(0.04, event_log=log, prebuffer_ms=0, speech_onset=onset)
+        await start_reply(s, ms=1000)
+        s.rig.stream.advance(20)  # the stream clock reads 20 blocks of 20 ms: 0.4 s
+        assert s.rig.speaker.latency_ms == pytest.approx(40.0)
+        await s.server("input_audio_buffer.speech_started", audio_start_ms=4321, item_id="u2")
+    assert onset.asked == [4321]
+    (done,) = s.talk.barge_ins
+    assert done.detection_ms == pytest.approx(276.6)  # 0.4 - 0.1234 s
+    assert done.onset_to_silence_ms == pytest.approx(316.6)  # and 40 ms to the DAC
+    (note,) = [r.event for r in read_log(path) if r.dir == "meta" and r.event["type"] == "barge_in"]
+    assert note["detection_ms"] == 276.6 and note["onset_to_silence_ms"] == 316.6
+
+
+async def test_barge_in_timing_is_unknown_without_an_onset_or_a_stream_clock() -> None:
+    # The timeline cannot place the speech (before the first block sent, a restart…).
+    unknown = make_setup(0.04, prebuffer_ms=0, speech_onset=OnsetAt(None))
+    await start_reply(unknown)
+    unknown.rig.stream.advance(5)
+    await unknown.server("input_audio_buffer.speech_started", audio_start_ms=10, item_id="u2")
+    assert unknown.talk.barge_ins[0].detection_ms is None
+    assert unknown.talk.barge_ins[0].onset_to_silence_ms is None
+
+    # The speaker's stream has stamped no block yet (a host API without times looks the same):
+    # no clock to read the cut on, so nothing is guessed.
+    untimed = make_setup(0.04, prebuffer_ms=0, speech_onset=OnsetAt(0.0))
+    await start_reply(untimed)
+    assert not untimed.rig.speaker.latency_measured and untimed.rig.speaker.is_playing
+    await untimed.server("input_audio_buffer.speech_started", audio_start_ms=10, item_id="u2")
+    assert untimed.talk.barge_ins[0].detection_ms is None
+
+    # A speech_started without audio_start_ms, or a malformed one.
+    for start in (None, "12", True, -5, 10**30):
+        s = make_setup(0.04, prebuffer_ms=0, speech_onset=OnsetAt(0.0))
+        await start_reply(s)
+        s.rig.stream.advance(5)
+        fields = {} if start is None else {"audio_start_ms": start}
+        await s.server("input_audio_buffer.speech_started", item_id="u2", **fields)
+        assert s.talk.barge_ins[0].detection_ms is None, start
+
+
+async def test_a_manual_interrupt_has_no_speech_onset_to_time() -> None:
+    onset = OnsetAt(0.0)
+    s = make_setup(0.04, prebuffer_ms=0, speech_onset=onset)
+    await start_reply(s)
+    s.rig.stream.advance(5)
+    done = await s.talk.interrupt()
+    assert done is not None
+    assert done.detection_ms is None and done.onset_to_silence_ms is None
+    assert onset.asked == []
 
 
 async def test_states_and_turn_latency_follow_the_conversation() -> None:

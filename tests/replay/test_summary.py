@@ -225,3 +225,71 @@ def test_a_log_without_the_buffer_fields_shows_none_of_them(tmp_path: Path) -> N
     assert document["underruns"] == 1
     for key in ("playback_target_ms_end", "playback_target_ms_max", "playback_jitter_ms_max"):
         assert document[key] is None  # unknown, not 0
+
+
+def _barge_in_log(tmp_path: Path, **note_fields: object) -> Path:
+    """A reply cut by a barge-in; the note's timing fields as given (none: an earlier log)."""
+    audio = pcm.encode_b64(bytes(pcm.ms_to_bytes(400)))
+    return write_log(
+        tmp_path / "barge.jsonl",
+        [
+            ev(0.1, "server", "input_audio_buffer.speech_started", audio_start_ms=0),
+            ev(0.9, "server", "input_audio_buffer.speech_stopped", audio_end_ms=800),
+            ev(1.0, "server", "response.created", response={"id": "r1"}),
+            ev(
+                1.1,
+                "server",
+                "response.output_audio.delta",
+                response_id="r1",
+                item_id="a1",
+                delta=audio,
+            ),
+            ev(1.3, "server", "input_audio_buffer.speech_started", audio_start_ms=1900),
+            ev(
+                1.3,
+                "meta",
+                "barge_in",
+                response_id="r1",
+                item_id="a1",
+                audio_end_ms=150,
+                **note_fields,
+            ),
+            ev(1.4, "server", "response.done", response={"id": "r1", "status": "cancelled"}),
+        ],
+    )
+
+
+def test_a_barge_ins_timing_is_shown_with_the_cut_turn(tmp_path: Path) -> None:
+    log = _barge_in_log(tmp_path, onset_to_silence_ms=187.4, detection_ms=162.9)
+    summary = SummaryBuilder().feed_all(read_log(log)).summary()
+    turn = summary.turns[0]  # the cut reply's turn (the speech over it is the next one)
+    assert turn.truncated_at_ms == 150
+    assert turn.barge_in_onset_to_silence_ms == 187.4 and turn.barge_in_detection_ms == 162.9
+    (line,) = [line for line in render_table(summary).splitlines() if "barge-in" in line]
+    assert line == (
+        "  turn 1 barge-in: silence 187 ms after the user began speaking (163 ms to speech_started)"
+    )
+    shown = json.loads(render_json(summary))["turns"][0]
+    assert shown["barge_in_onset_to_silence_ms"] == 187.4
+    assert shown["barge_in_detection_ms"] == 162.9
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},  # a log of an earlier version
+        {"onset_to_silence_ms": None, "detection_ms": None},  # unknown: a manual interrupt
+        {"onset_to_silence_ms": "fast", "detection_ms": float("nan")},  # corrupt
+    ],
+)
+def test_a_barge_in_without_timing_summarises_as_before(
+    tmp_path: Path, fields: dict[str, object]
+) -> None:
+    before = SummaryBuilder().feed_all(read_log(_barge_in_log(tmp_path))).summary()
+    summary = SummaryBuilder().feed_all(read_log(_barge_in_log(tmp_path, **fields))).summary()
+    assert render_table(summary) == render_table(before)
+    assert "barge-in" not in render_table(summary)
+    document = json.loads(render_json(summary))
+    assert document == json.loads(render_json(before))
+    assert "barge_in_onset_to_silence_ms" not in document["turns"][0]
+    assert document["turns"][0]["truncated_at_ms"] == 150
