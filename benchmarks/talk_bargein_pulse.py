@@ -69,6 +69,7 @@ MIN_BARGE_INS = 20
 # the low-latency stream meet the silence target through PulseAudio; README).
 BLOCK_MS = int(AudioSettings().block_ms)
 OUTPUT_LATENCY = str(AudioSettings().output_latency)
+APPEND_MS = int(AudioSettings().append_ms)
 SOUND = 64.0  # |sample| above this (-54 dBFS) is sound at the sink
 ALIGNED = 0.9  # a normalised correlation this high is the same audio (a true match is ~1.0)
 QUESTION = "Tell me a long story about the sea and the ships that sail on it, please."
@@ -101,6 +102,7 @@ async def run(
     *,
     block_ms: int = BLOCK_MS,
     output_latency: str = OUTPUT_LATENCY,
+    append_ms: int = APPEND_MS,
     source: Path | None = None,
     seed: int = 7,
 ) -> dict[str, Any]:
@@ -110,6 +112,7 @@ async def run(
         "requested": barge_ins,
         "block_ms": block_ms,
         "output_latency": output_latency,
+        "append_ms": append_ms,
         "load": _uptime(),
         "targets": {
             "silence_ms_median": f"<= {TARGET_SILENCE_MS:g}",
@@ -126,6 +129,8 @@ async def run(
         tmp = Path(tmp_name)
         log = tmp / "talk.jsonl"
         settings = f"[audio]\nblock_ms = {block_ms}\n"
+        if append_ms != APPEND_MS:  # the default: left out (a checkout may predate it)
+            settings += f"append_ms = {append_ms}\n"
         if output_latency:  # "": leave it out (a checkout from before the setting)
             settings += f'output_latency = "{output_latency}"\n'
         record = await _drive(tmp, log, barge_ins, settings, source, random.Random(seed))
@@ -403,6 +408,9 @@ def _cli() -> None:
     parser.add_argument(
         "--output-latency", default=OUTPUT_LATENCY, help="audio.output_latency (low, high)"
     )
+    parser.add_argument(
+        "--append-ms", type=int, default=APPEND_MS, help="audio.append_ms (the microphone's block)"
+    )
     parser.add_argument("--source", type=Path, help="run the console from this checkout")
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_BARGE_INS} barge-ins")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
@@ -414,6 +422,7 @@ def _cli() -> None:
             count,
             block_ms=options.block_ms,
             output_latency=options.output_latency,
+            append_ms=options.append_ms,
             source=options.source,
         )
     )

@@ -23,7 +23,8 @@ the same run, replaced a separate empty-callback baseline run whose figure alone
   without. Target: <= 3% in full duplex.
   The first run has ``audio.aec = "off"`` either way, so its figures compare with earlier ones.
 * With ``--block-ms MS``: the same run again with ``audio.block_ms = MS``: ``block_ms_MS``,
-  the console's cost at that block size.
+  the console's cost at that block size. ``--append-ms MS`` likewise for ``audio.append_ms``
+  (``append_ms_MS``: the microphone's block, one WebSocket send each).
 * ``rig_cpu_percent`` (informational): the fakes' own ticking while listening, taken out above.
 
 Figures move with machine load; run on an idle machine. ``python -m benchmarks.talk_cpu``.
@@ -124,7 +125,13 @@ class Rig:
 
 
 async def _talk(
-    port: int, key: str, listen_s: float, turns: int, aec: str, block_ms: int | None = None
+    port: int,
+    key: str,
+    listen_s: float,
+    turns: int,
+    aec: str,
+    block_ms: int | None = None,
+    append_ms: int | None = None,
 ) -> dict[str, Any]:
     if block_ms is None:
         block_ms = AudioSettings().block_ms  # the default, as talk runs out of the box
@@ -132,7 +139,12 @@ async def _talk(
 
     settings = Settings(
         connection=ConnectionSettings(provider="azure", endpoint=f"http://127.0.0.1:{port}"),
-        audio=dataclasses.replace(AudioSettings(), aec=aec, block_ms=block_ms),  # type: ignore[arg-type]
+        audio=dataclasses.replace(
+            AudioSettings(),
+            aec=aec,  # type: ignore[arg-type]
+            block_ms=block_ms,
+            append_ms=AudioSettings().append_ms if append_ms is None else append_ms,
+        ),
     )
     env = {"AZURE_OPENAI_API_KEY": key}
     view, controls = TimedView(rig.console_cpu_s), TalkCommands()
@@ -176,6 +188,7 @@ async def main(
     aec: bool = False,
     block_ms: int | None = None,
     rounds: int = ROUNDS,
+    append_ms: int | None = None,
 ) -> dict[str, Any]:
     port, key = _free_port(), secrets.token_urlsafe(16)
     server = await asyncio.create_subprocess_exec(
@@ -207,6 +220,12 @@ async def main(
                     "listening_cpu_percent": run["listening_cpu_percent"],
                     "full_duplex_cpu_percent": run["full_duplex_cpu_percent"],
                 }
+            }
+        if append_ms is not None:
+            run = await _talk(port, key, listen_s, turns, "off", append_ms=append_ms)
+            small[f"append_ms_{append_ms}"] = {
+                "listening_cpu_percent": run["listening_cpu_percent"],
+                "full_duplex_cpu_percent": run["full_duplex_cpu_percent"],
             }
     finally:
         server.terminate()
@@ -254,11 +273,16 @@ if __name__ == "__main__":
         "--block-ms", type=int, help="run again with this audio.block_ms: its console cost"
     )
     parser.add_argument(
+        "--append-ms", type=int, help="run again with this audio.append_ms: its console cost"
+    )
+    parser.add_argument(
         "--rounds", type=int, default=ROUNDS, help=f"repeats, figures their median ({ROUNDS})"
     )
     parser.add_argument("--quick", action="store_true", help="2 s listening, one reply, 1 round")
     options = parser.parse_args()
     listen_s, turns = (2.0, 1) if options.quick else (options.listen_s, options.turns)
     rounds = 1 if options.quick else options.rounds
-    result = asyncio.run(main(listen_s, turns, options.aec, options.block_ms, rounds))
+    result = asyncio.run(
+        main(listen_s, turns, options.aec, options.block_ms, rounds, options.append_ms)
+    )
     print(json.dumps(result, indent=1))
