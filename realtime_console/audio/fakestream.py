@@ -171,11 +171,11 @@ class _FakeStream:
         self._closed = False
         self._ticker: threading.Thread | None = None
         self._stop_ticking = threading.Event()
-        # CPU accounting of a realtime ticker (``rig_cpu_s``): its thread's clock, the CPU spent
-        # inside the callback (the code under test), and the thread's total once it has ended.
-        self._ticker_clock: int | None = None
+        # CPU accounting of a realtime ticker (``rig_cpu_s``): (the CPU of the ticker threads
+        # that have ended, the running one's CPU clock or None), replaced whole so a reader on
+        # another thread never sees half an update; and the CPU spent inside the callback.
+        self._ticker_cpu: tuple[float, int | None] = (0.0, None)
         self._callback_cpu_s = 0.0
-        self._ended_tickers_cpu_s = 0.0
 
     # ------------------------------------------------------------------ sounddevice interface
 
@@ -202,6 +202,9 @@ class _FakeStream:
         if self._active:
             return
         self._active = True
+        ended = self._ticker  # a ticker that stopped itself (CallbackStop) may still be ending
+        if ended is not None and ended is not threading.current_thread():
+            ended.join()
         if self.realtime:
             self._stop_ticking.clear()
             self._ticker = threading.Thread(target=self._tick_in_real_time, daemon=True)
@@ -324,13 +327,16 @@ class _FakeStream:
             self.finished_callback()
 
     def _tick_in_real_time(self) -> None:
-        self._ticker_clock = _time.pthread_getcpuclockid(threading.get_ident())
+        ended, _ = self._ticker_cpu
+        # Not on every platform (macOS, Windows): there the figure is only final at the end.
+        clock_of = getattr(_time, "pthread_getcpuclockid", None)
+        if clock_of is not None:
+            self._ticker_cpu = (ended, clock_of(threading.get_ident()))
         try:
             self._tick_until_stopped()
         finally:
-            # The thread's clock dies with it: its total is kept, then the clock is forgotten.
-            self._ended_tickers_cpu_s += _time.thread_time()
-            self._ticker_clock = None
+            # The thread's clock dies with it: its total joins the ended ones, in one step.
+            self._ticker_cpu = (ended + _time.thread_time(), None)
 
     def _tick_until_stopped(self) -> None:
         # Deadlines on a monotonic schedule, so the tick rate does not drift with callback cost.
@@ -356,14 +362,16 @@ class _FakeStream:
         callback: the rig's own cost (waking on time, building time-info, recording), which
         PortAudio's thread would spend instead. A process's CPU less this is the code under
         test's. Read from any thread; a callback running at that moment counts as the rig's
-        until it returns (an error of one callback at most)."""
-        total = self._ended_tickers_cpu_s
-        clock = self._ticker_clock
+        until it returns (an error of one callback at most). Garbage collections the ticker's
+        own allocations trigger count as the rig's too, though they walk everyone's objects:
+        if anything, the code under test's figure reads a little low."""
+        ended, clock = self._ticker_cpu
+        total = ended
         if clock is not None:
             try:
                 total += _time.clock_gettime(clock)
-            except OSError:  # the ticker ended between the two reads: its total is kept now
-                total = self._ended_tickers_cpu_s
+            except OSError:  # the ticker ended after the read: its total is in the new pair
+                total = self._ticker_cpu[0]
         return max(0.0, total - self._callback_cpu_s)
 
     # ------------------------------------------------------------------ recordings

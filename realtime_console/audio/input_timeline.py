@@ -98,7 +98,10 @@ class InputTimeline:
     def adc_time(self, audio_ms: float) -> float | None:
         """When the sample ``audio_ms`` into the sent audio was captured, on the microphone's
         stream clock; None when the timeline cannot say (see the module's docstring)."""
-        if not math.isfinite(audio_ms):
+        try:
+            if not math.isfinite(audio_ms):
+                return None
+        except OverflowError:  # an integer too large for a float: no place in any timeline
             return None
         sample = math.floor(audio_ms * self.rate / 1000)
         if self._count == self._first or sample < 0 or sample >= self._end:

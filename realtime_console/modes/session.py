@@ -31,6 +31,7 @@ from realtime_console.eventlog import EventLogWriter
 from realtime_console.modes.recycle_policy import RecyclePolicy
 from realtime_console.protocol.client_events import session_update
 from realtime_console.protocol.history import ConversationHistory
+from realtime_console.protocol.pcm import SAMPLE_WIDTH
 from realtime_console.protocol.session import build_session, with_tools
 from realtime_console.redact import Redactor
 from realtime_console.ui.view import ConsoleView
@@ -107,6 +108,11 @@ class Session:
         self.renew_not_before = 0.0  # loop time: after a failed renewal, the next try waits
         self._held: collections.deque[dict[str, Any]] = collections.deque()  # audio, renewing
         self._held_chars = 0
+        # Samples of held audio dropped past the bound in this renewal: the renewed server
+        # session never counts them (a mode that maps its sent audio onto the server's count
+        # needs to know; modes/talk.py).
+        self.held_dropped_samples = 0
+        self.on_renewed: list[Callable[[], None]] = []  # called when a renewal ended, either way
         self.mcp: McpCalls | None = None  # with tools.mcp: the MCP servers' lines, approvals
 
     def quiet(self) -> bool:
@@ -121,6 +127,7 @@ class Session:
         """A recycle starts: until ``end_renewal``, microphone audio is held and every other
         send waits, so nothing reaches a server session that is about to be retired."""
         self.renewing = asyncio.get_running_loop().create_future()
+        self.held_dropped_samples = 0
 
     async def end_renewal(self) -> None:
         """The recycle is over, on the new link or (if it failed) still on the old one: the
@@ -138,6 +145,8 @@ class Session:
             renewing, self.renewing = self.renewing, None
             if renewing is not None and not renewing.done():
                 renewing.set_result(None)
+            for callback in self.on_renewed:
+                callback()
 
     def _hold(self, event: dict[str, Any]) -> bool:
         """Keep a microphone append for the renewed link; past the bound, the oldest goes (live
@@ -148,6 +157,7 @@ class Session:
         while self._held_chars > MAX_HELD_AUDIO_CHARS:
             dropped = self._held.popleft()
             self._held_chars -= len(dropped["audio"])
+            self.held_dropped_samples += _base64_samples(dropped["audio"])
         return True
 
     def awaiting(self) -> str | None:
@@ -414,6 +424,11 @@ async def open_session(
             yield session
         finally:
             await slot.aclose()
+
+
+def _base64_samples(audio: str) -> int:
+    """PCM16 samples in a base64 ``audio`` field (its length and padding tell, no decoding)."""
+    return (len(audio) * 3 // 4 - audio[-2:].count("=")) // SAMPLE_WIDTH
 
 
 def _recycle_policy(settings: Settings, given: RecyclePolicy | None) -> RecyclePolicy | None:

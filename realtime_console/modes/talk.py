@@ -26,7 +26,6 @@ from realtime_console._compat import TaskGroup
 from realtime_console.audio.devices import NoDefaultDevice, output_device_name
 from realtime_console.audio.echo.reference import FarEndTap
 from realtime_console.audio.echo.setup import plan_echo
-from realtime_console.audio.input_timeline import InputTimeline
 from realtime_console.audio.microphone import InputStreamFactory, Microphone, NativeRate
 from realtime_console.audio.playback import Playback
 from realtime_console.audio.speaker import Speaker, StreamFactory
@@ -36,6 +35,7 @@ from realtime_console.handlers import ConsoleHandlers
 from realtime_console.modes.mcp_calls import QuestionApprovals
 from realtime_console.modes.recycle import RecyclePolicy, start_recycle
 from realtime_console.modes.session import Session, configure, open_session, pump_events
+from realtime_console.modes.speech_onsets import SpeechOnsets
 from realtime_console.modes.talk_controls import Command, TalkCommands
 from realtime_console.modes.talk_handlers import TalkHandlers
 from realtime_console.modes.tool_calls import (
@@ -248,13 +248,12 @@ class _Talk:
         self.view = view
         self.clock = clock
         self.gate = MicGate(push_to_talk=td.type == "none")
-        # Where each sent sample was captured, for the barge-in's timing (``speech_onset``).
-        self.timeline = InputTimeline(block_ms=min(settings.audio.block_ms, append_ms))
-        self._timeline_link: object = session.link  # the server session it counts for
-        self._held_from: int | None = None  # where audio held for a renewal starts in it
-        # ``audio_start_ms`` includes the padding the server keeps before the speech.
-        self.speech_padding_ms = (
-            td.prefix_padding_ms if td.type == "server_vad" else SEMANTIC_VAD_PADDING_MS
+        # When the user's speech began at the microphone, for the barge-in's timing (the
+        # timeline's ring sized by the microphone's block, as run_talk opens it).
+        self.onsets = SpeechOnsets(
+            block_ms=max(settings.audio.block_ms, append_ms),
+            padding_ms=td.prefix_padding_ms if td.type == "server_vad" else SEMANTIC_VAD_PADDING_MS,
+            link=session.link,
         )
         self.console = ConsoleHandlers(view, [Playback(speaker)])
         self.talk = TalkHandlers(
@@ -280,6 +279,9 @@ class _Talk:
         self._next_playback_status = 0.0
         session.on_lost.append(self._connection_lost)
         session.on_restored.append(self._reconnected)
+        session.on_renewed.append(self._sync_timeline)  # swapped or not, the hold is over
+        for kind in ("input_audio_buffer.speech_stopped", "input_audio_buffer.timeout_triggered"):
+            session.dispatcher.on(kind, self._turn_committed)  # both commit up to audio_end_ms
 
     async def send(self, event: dict[str, Any]) -> None:
         """Send; while the connection is down the event is dropped (audio in flight is lost)."""
@@ -391,7 +393,7 @@ class _Talk:
             if block is None:
                 continue  # the echo guard held it back: the assistant's own voice
             # Its offset is where pending ends; the timeline follows the order sent.
-            self.timeline.record(len(block) // pcm.SAMPLE_WIDTH, timed.start_time)
+            self.onsets.timeline.record(len(block) // pcm.SAMPLE_WIDTH, timed.start_time)
             self.pending += block
             if self.gate.capturing:
                 self.gate.captured_ms += pcm.bytes_to_ms(len(block))
@@ -418,33 +420,30 @@ class _Talk:
     def _drop_pending(self) -> None:
         """Unsent audio thrown away: it never reaches the server's timeline either."""
         if self.pending:
-            self.timeline.unrecord(len(self.pending) // pcm.SAMPLE_WIDTH)
+            self.onsets.timeline.unrecord(len(self.pending) // pcm.SAMPLE_WIDTH)
             self.pending.clear()
 
     def _sync_timeline(self) -> None:
-        """Restart the input timeline when the server session it counts for was replaced.
+        """Keep the input timeline on the server session that counts the audio (a reconnect and
+        a renewal both start a new count; ``modes/speech_onsets.py``)."""
+        self.onsets.sync(
+            link=self.session.link,
+            renewing=self.session.renewing is not None,
+            unsent_samples=len(self.pending) // pcm.SAMPLE_WIDTH,
+            held_dropped_samples=self.session.held_dropped_samples,
+        )
 
-        A reconnect and a renewal both put a new link in ``session.link``, and the new server
-        session counts its audio from 0: what is still pending (and, for a renewal, what was
-        held for the new link while it was being set up) is the start of the new count.
-        Called before each append and when a barge-in asks, so it never lags the server.
-        """
-        unsent_from = self.timeline.samples - len(self.pending) // pcm.SAMPLE_WIDTH
-        if self.session.renewing is not None:
-            if self._held_from is None:  # the first append held for the renewed link
-                self._held_from = unsent_from
-            return
-        if self.session.link is not self._timeline_link:
-            self._timeline_link = self.session.link
-            self.timeline.restart(self._held_from if self._held_from is not None else unsent_from)
-        self._held_from = None  # renewed, or the renewal failed and the old session had it
+    def _turn_committed(self, event: Event) -> None:
+        end = event.get("audio_end_ms")
+        if isinstance(end, int) and not isinstance(end, bool):
+            self._sync_timeline()  # a new server session's first turn counts from its 0
+            self.onsets.committed(end)
 
     def speech_onset(self, audio_start_ms: int) -> float | None:
         """The stream-clock time the user's speech began at the microphone, from a
-        ``speech_started``'s ``audio_start_ms`` (the padding before it added back); None when
-        unknown (``InputTimeline.adc_time``)."""
+        ``speech_started``'s ``audio_start_ms``; None when unknown."""
         self._sync_timeline()
-        return self.timeline.adc_time(audio_start_ms + self.speech_padding_ms)
+        return self.onsets.onset(audio_start_ms)
 
     async def _send_pending(self) -> None:
         if self.pending:

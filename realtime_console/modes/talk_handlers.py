@@ -318,7 +318,6 @@ class TalkHandlers:
         if position is None:
             return None
         now = self.speaker.stream_now() or None  # the cut is at the next callback after this
-        timing = self._timing(audio_start_ms, now)
         self.console.dropped_responses.add(position.response_id)
         cancelled = False
         if not server_cancels and self.turns.is_generating(position.response_id):
@@ -328,6 +327,8 @@ class TalkHandlers:
         truncate = item_truncate(position.item_id, audio_end_ms)
         self.console.expect_truncate(truncate["event_id"])
         await self.send(truncate)
+        # After the truncate: the cut is complete whatever the timing's arithmetic meets.
+        timing = self._timing(audio_start_ms, now)
         text = heard_text(
             "".join(self._transcripts.get(position.response_id, ())),
             audio_end_ms,
@@ -372,7 +373,9 @@ class TalkHandlers:
         if not 0 <= audio_start_ms <= MAX_SHOWN_QUIET_MS:  # a malformed event: no float fits
             return None
         onset = self.speech_onset(audio_start_ms)
-        if onset is None:
+        if onset is None or onset > now:
+            # Speech placed after the cut is no onset (a microphone and a speaker not on one
+            # clock, or a server whose count went its own way): unknown, never negative.
             return None
         return barge_timing(onset, now, self.speaker.latency_ms)
 

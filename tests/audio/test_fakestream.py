@@ -216,7 +216,7 @@ def test_rig_cpu_adds_up_over_restarts_and_a_non_realtime_stream_has_none() -> N
     stream.start()
     time.sleep(0.1)
     stream.stop()
-    assert stream.rig_cpu_s() >= first > 0.0
+    assert stream.rig_cpu_s() > first > 0.0  # the second ticker's CPU adds to the first's
     manual = FakeOutputStream(blocksize=120, dtype="int16", callback=Recorder(0))
     manual.start()
     manual.advance(100)

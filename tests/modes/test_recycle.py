@@ -8,13 +8,15 @@ import base64
 import io
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
 from realtime_console._compat import TaskGroup
 from realtime_console.eventlog import read_log
 from realtime_console.modes.recycle import RecyclePolicy, limit_words
-from realtime_console.modes.session import configure, open_session, pump_events
+from realtime_console.modes.session import Session, configure, open_session, pump_events
 from realtime_console.modes.talk import VOICED_DBFS, run_talk
 from realtime_console.modes.talk_controls import TalkCommands
 from realtime_console.protocol.client_events import input_audio_append, input_audio_commit
@@ -275,14 +277,10 @@ async def test_talk_is_not_renewed_while_sent_speech_awaits_the_servers_answer(
     assert ("server", "input_audio_buffer.speech_started") not in kinds
 
 
-async def test_audio_sent_during_a_renewal_reaches_the_new_session_in_order(
-    tmp_path: Path,
-) -> None:
-    """Speech may start while the link is swapped: its first blocks are held, not dropped, and
-    other sends wait until the new session is ready."""
-    log = tmp_path / "log.jsonl"
+@asynccontextmanager
+async def configured_session(log: Path) -> AsyncIterator[Session]:
+    """A chat session on a local server, configured, its reader running for the body."""
     view = PlainView(io.StringIO(), io.StringIO())
-    blocks = [bytes([n]) * 960 for n in range(1, 6)]
     async with LocalServer(ServerOptions(api_key=SERVER_KEY, realtime_factor=20.0)) as server:
         async with open_session(
             chat_settings(server, log),
@@ -293,19 +291,30 @@ async def test_audio_sent_during_a_renewal_reaches_the_new_session_in_order(
             async with TaskGroup() as tasks:
                 reader = tasks.create_task(pump_events(session))
                 await configure(session, view, 10)
-                assert session.reconnector is not None
-                session.begin_renewal()
-                renewal = asyncio.ensure_future(session.reconnector.renew(session))
-                for block in blocks:
-                    assert await session.send(input_audio_append(block))
-                commit = asyncio.ensure_future(session.send(input_audio_commit()))
-                assert await renewal == (0, 0)
-                await asyncio.sleep(0.05)
-                assert not commit.done()  # waits for the held audio to go first
-                await session.end_renewal()
-                assert await commit
-                await asyncio.sleep(0.2)  # the server's answer to the commit
+                yield session
                 reader.cancel()
+
+
+async def test_audio_sent_during_a_renewal_reaches_the_new_session_in_order(
+    tmp_path: Path,
+) -> None:
+    """Speech may start while the link is swapped: its first blocks are held, not dropped, and
+    other sends wait until the new session is ready."""
+    log = tmp_path / "log.jsonl"
+    blocks = [bytes([n]) * 960 for n in range(1, 6)]
+    async with configured_session(log) as session:
+        assert session.reconnector is not None
+        session.begin_renewal()
+        renewal = asyncio.ensure_future(session.reconnector.renew(session))
+        for block in blocks:
+            assert await session.send(input_audio_append(block))
+        commit = asyncio.ensure_future(session.send(input_audio_commit()))
+        assert await renewal == (0, 0)
+        await asyncio.sleep(0.05)
+        assert not commit.done()  # waits for the held audio to go first
+        await session.end_renewal()
+        assert await commit
+        await asyncio.sleep(0.2)  # the server's answer to the commit
     records = list(read_log(log))
     created = [n for n, r in enumerate(records) if r.event["type"] == "session.created"]
     assert len(created) == 2
@@ -316,3 +325,28 @@ async def test_audio_sent_during_a_renewal_reaches_the_new_session_in_order(
     assert [e["type"] for _, e in sent][-1] == "input_audio_buffer.commit"
     committed = [r.event for r in records if r.event["type"] == "input_audio_buffer.committed"]
     assert len(committed) == 1  # the new session holds all five blocks: 100 ms, enough to commit
+
+
+async def test_held_audio_past_the_bound_is_counted_and_the_renewals_end_is_announced(
+    tmp_path: Path,
+) -> None:
+    """A renewal so slow that the held audio outgrows its bound: the oldest appends go, and
+    the session says how many samples it dropped (the new server session never counts them);
+    when the renewal ends, ``on_renewed`` runs once, after ``renewing`` is cleared."""
+    from realtime_console.modes.session import MAX_HELD_AUDIO_CHARS
+
+    block = bytes(48_000)  # 1 s of audio: 64,000 base64 characters
+    over = MAX_HELD_AUDIO_CHARS // 64_000 + 3  # three more than the bound holds
+    seen: list[bool] = []
+    async with configured_session(tmp_path / "log.jsonl") as session:
+        session.on_renewed.append(lambda: seen.append(session.renewing is None))
+        session.begin_renewal()
+        for _ in range(over):
+            assert await session.send(input_audio_append(block))
+        assert session.held_dropped_samples == 3 * 24_000
+        assert seen == []
+        await session.end_renewal()
+        assert seen == [True]
+        session.begin_renewal()  # a new renewal counts from nothing
+        assert session.held_dropped_samples == 0
+        await session.end_renewal()

@@ -303,6 +303,33 @@ async def test_barge_in_timing_is_unknown_without_an_onset_or_a_stream_clock() -
         assert s.talk.barge_ins[0].detection_ms is None, start
 
 
+async def test_speech_placed_after_the_cut_is_no_onset_and_never_a_negative_figure() -> None:
+    """A microphone and a speaker not on one clock, or a server count gone its own way: the
+    timeline places the speech after the cut. Unknown, not a negative talk-over time."""
+    s = make_setup(0.04, prebuffer_ms=0, speech_onset=OnsetAt(5.0))
+    await start_reply(s)
+    s.rig.stream.advance(5)  # the stream clock: 0.1 s
+    await s.server("input_audio_buffer.speech_started", audio_start_ms=10, item_id="u2")
+    (done,) = s.talk.barge_ins
+    assert done.detection_ms is None and done.onset_to_silence_ms is None
+
+
+async def test_a_timing_that_fails_leaves_the_cut_complete() -> None:
+    """The timing is worked out after the cut is sent: whatever its arithmetic meets, the
+    reply is dropped and truncated (the dispatcher reports the handler's failure)."""
+
+    def broken(audio_start_ms: int) -> float | None:
+        raise OverflowError("int too large to convert to float")
+
+    s = make_setup(0.04, prebuffer_ms=0, speech_onset=broken)
+    await start_reply(s)
+    s.rig.stream.advance(5)
+    await s.server("input_audio_buffer.speech_started", audio_start_ms=10, item_id="u2")
+    assert s.dispatcher.stats.handler_errors == 1
+    assert s.sent_types()[-1] == "conversation.item.truncate"
+    assert "r1" in s.console.dropped_responses
+
+
 async def test_a_manual_interrupt_has_no_speech_onset_to_time() -> None:
     onset = OnsetAt(0.0)
     s = make_setup(0.04, prebuffer_ms=0, speech_onset=onset)
