@@ -515,9 +515,11 @@ class SoakView(PlainTalkView):
             self._poke()
         super().assistant_delta(response_id, text)
 
-    def assistant_cut(self, response_id: str, heard_text: str, heard_ms: int) -> None:
+    def assistant_cut(
+        self, response_id: str, heard_text: str, heard_ms: int, talked_over_ms: float | None = None
+    ) -> None:
         self.counts["barge_in_cut"] += 1
-        super().assistant_cut(response_id, heard_text, heard_ms)
+        super().assistant_cut(response_id, heard_text, heard_ms, talked_over_ms)
 
     def server_error(self, code: str | None, message: str, event_id: str | None) -> None:
         self.server_errors[code or "unknown"] += 1

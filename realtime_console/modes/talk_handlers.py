@@ -364,7 +364,7 @@ class TalkHandlers:
                 onset_to_silence_ms=done.onset_to_silence_ms,
                 detection_ms=done.detection_ms,
             )
-        self.view.assistant_cut(done.response_id, text, audio_end_ms)
+        self.view.assistant_cut(done.response_id, text, audio_end_ms, done.onset_to_silence_ms)
         return done
 
     def _timing(self, audio_start_ms: int | None, now: float | None) -> BargeTiming | None:

@@ -32,7 +32,7 @@ from typing import TextIO
 from realtime_console.redact import Redactor
 from realtime_console.ui.output import OutputClosed
 from realtime_console.ui.plain import PlainView
-from realtime_console.ui.view import TalkState
+from realtime_console.ui.view import TalkState, cut_words
 
 HOLD_S = 1.5  # longest the assistant's text waits for the user's transcript
 # While talk is in these states a reply is still on its way or playing: its underruns are said
@@ -190,13 +190,16 @@ class PlainTalkView(PlainView):
     def turn_latency(self, ms: float) -> None:
         self._talk_status("latency", f"turn latency {ms:.0f} ms (speech stopped → first audio)")
 
-    def assistant_cut(self, response_id: str, heard_text: str, heard_ms: int) -> None:
+    def assistant_cut(
+        self, response_id: str, heard_text: str, heard_ms: int, talked_over_ms: float | None = None
+    ) -> None:
         """One mark, on the reply's own line when it is still open, else on a line that says
-        whose it is: where the listener stopped hearing and what they heard of it."""
+        whose it is: where the listener stopped hearing, what they heard of it, and how long
+        the reply went on over them."""
         self._release()
         self._cut.add(response_id)
         heard = f"heard “{self._whole(heard_text)}”" if heard_text else "heard nothing"
-        mark = f"[cut at {heard_ms / 1000:.1f} s; {heard}]"
+        mark = f"[{cut_words(heard_ms, talked_over_ms)}; {heard}]"
         if self._open_response == response_id:
             self._open_response = None
             self._write(f"{self._stream.flush()} {mark}\n")

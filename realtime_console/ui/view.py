@@ -109,15 +109,27 @@ class TalkView(ConsoleView, ServerUpdatesView, Protocol):
         speaker's stats). Called from the talk loop, at most about once a second, when either
         changed."""
 
-    def assistant_cut(self, response_id: str, heard_text: str, heard_ms: int) -> None:
+    def assistant_cut(
+        self, response_id: str, heard_text: str, heard_ms: int, talked_over_ms: float | None = None
+    ) -> None:
         """The user barged in: the listener heard ``heard_ms`` of this response, which covers
-        about ``heard_text`` of its transcript; show the transcript as cut at that point."""
+        about ``heard_text`` of its transcript; show the transcript as cut at that point.
+        ``talked_over_ms``: how long the assistant went on after the user began speaking, to
+        silence at the listener (the ``barge_in`` note's ``onset_to_silence_ms``; None when
+        unknown)."""
 
     # False: event_line is never called, so talk does not summarise every event for nothing.
     shows_events: bool
 
     def event_line(self, direction: str, event_type: str, summary: str) -> None:
         """One line for the event-log pane (``direction``: client, server or meta)."""
+
+
+def cut_words(heard_ms: int, talked_over_ms: float | None = None) -> str:
+    """How every view words a barge-in's cut: where the listener stopped hearing the reply,
+    and how long it went on after they began speaking (when known)."""
+    over = "" if talked_over_ms is None else f", {talked_over_ms:.0f} ms after you spoke"
+    return f"cut at {heard_ms / 1000:.1f} s{over}"
 
 
 class TalkControls(Protocol):

@@ -600,6 +600,9 @@ async def test_barge_in_timing_follows_the_fed_speech_from_microphone_to_silence
         spoken = await speak_over_the_reply(devices, view, controls)
     (note,) = barge_in_notes(log)
     assert_timing_is_true(note, devices, spoken)
+    # The view shows it on the cut: how long the reply went on over the user.
+    (cut,) = view.named("assistant_cut")
+    assert cut[3] == note["onset_to_silence_ms"] is not None
 
 
 async def test_barge_in_timing_counts_from_the_renewed_sessions_start(tmp_path: Path) -> None:

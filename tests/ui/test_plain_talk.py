@@ -50,6 +50,15 @@ def test_cut_before_any_word_was_heard() -> None:
     assert out.getvalue() == "assistant (cut)> [cut at 0.0 s; heard nothing]\n"
 
 
+def test_the_cut_says_how_long_the_reply_went_on_over_the_user_when_known() -> None:
+    v, out, _ = view()
+    v.assistant_delta("r1", "one two three four")
+    v.assistant_cut("r1", "one two", 420, 72.6)
+    assert out.getvalue() == (
+        "assistant> one two three four [cut at 0.4 s, 73 ms after you spoke; heard “one two”]\n"
+    )
+
+
 def test_latency_mute_and_level() -> None:
     v, out, err = view()
     v.turn_latency(812.4)

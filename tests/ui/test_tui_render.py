@@ -36,6 +36,10 @@ def test_cut_answer_marks_the_cut_and_strikes_the_unheard_rest() -> None:
     )
     text = render_turn(turn)
     assert body(text) == f"Once {CUT_MARK} cut at 1.2 s  upon a time [cancelled]"
+    turn.cut = Cut("Once", 1234, talked_over_ms=71.5)  # the barge-in's timing, when known
+    assert body(render_turn(turn)) == (
+        f"Once {CUT_MARK} cut at 1.2 s, 72 ms after you spoke  upon a time [cancelled]"
+    )
     plain = text.plain
     heard_at = plain.index("Once")
     unheard_at = plain.index("upon")

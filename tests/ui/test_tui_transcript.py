@@ -48,3 +48,14 @@ def test_server_text_is_cleaned_and_redacted_and_an_empty_session_says_so() -> N
     assert ended_line([], None) == (
         "-- talk ended: 0 replies; no event log (--log-events FILE keeps one)"
     )
+
+
+def test_a_cut_reply_says_how_long_it_went_on_over_the_user_when_known() -> None:
+    conversation = Conversation()
+    conversation.assistant_delta("r1", "Once upon a time")
+    conversation.assistant_cut("r1", "Once", 1234, 88.2)
+    conversation.assistant_done("r1", "cancelled")
+    lines = transcript_lines(conversation.turns, Redactor())
+    assert lines == [
+        "assistant> Once upon a time [cut at 1.2 s, 88 ms after you spoke; heard “Once”]"
+    ]

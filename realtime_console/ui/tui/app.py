@@ -273,8 +273,12 @@ class TalkApp(App[int]):
         self.rate_limit = most_constrained(limits)
         self._sync_status()
 
-    def assistant_cut(self, response_id: str, heard_text: str, heard_ms: int) -> None:
-        self._show(self.conversation.assistant_cut(response_id, heard_text, heard_ms))
+    def assistant_cut(
+        self, response_id: str, heard_text: str, heard_ms: int, talked_over_ms: float | None = None
+    ) -> None:
+        self._show(
+            self.conversation.assistant_cut(response_id, heard_text, heard_ms, talked_over_ms)
+        )
 
     def server_error(self, code: str | None, message: str, event_id: str | None) -> None:
         self._show(self.conversation.server_error(code, message, event_id))

@@ -50,6 +50,7 @@ class UserText(Turn):
 class Cut:
     heard_text: str
     heard_ms: int
+    talked_over_ms: float | None = None  # speech onset → silence at the listener, if known
 
 
 @dataclass(eq=False)
@@ -213,9 +214,11 @@ class Conversation:
         turn.status = status
         return changes
 
-    def assistant_cut(self, response_id: str, heard_text: str, heard_ms: int) -> Changes:
+    def assistant_cut(
+        self, response_id: str, heard_text: str, heard_ms: int, talked_over_ms: float | None = None
+    ) -> Changes:
         turn, changes = self._response(response_id)
-        turn.cut = Cut(heard_text, heard_ms)
+        turn.cut = Cut(heard_text, heard_ms, talked_over_ms)
         return changes
 
     def turn_latency(self, ms: float) -> Changes:

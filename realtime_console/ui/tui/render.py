@@ -25,6 +25,7 @@ from realtime_console.ui.tui.conversation import (
     UserSpeech,
     UserText,
 )
+from realtime_console.ui.view import cut_words
 
 STREAMING_CURSOR = "▍"
 CUT_MARK = "⟂"
@@ -49,8 +50,8 @@ def _header(label: str, style: str, at: float, *extra: Text | str) -> Text:
     return header
 
 
-def cut_label(heard_ms: int) -> str:
-    return f" {CUT_MARK} cut at {heard_ms / 1000:.1f} s "
+def cut_label(heard_ms: int, talked_over_ms: float | None = None) -> str:
+    return f" {CUT_MARK} {cut_words(heard_ms, talked_over_ms)} "
 
 
 def screen_text(text: str, redactor: Redactor, *, streaming: bool = False) -> str:
@@ -108,7 +109,7 @@ def render_assistant(turn: AssistantTurn, redactor: Redactor) -> Text:
     if turn.cut is not None:
         # foreground only: the label may wrap, and a background band broken across lines
         # reads as two marks
-        out.append(cut_label(turn.cut.heard_ms), style="bold yellow")
+        out.append(cut_label(turn.cut.heard_ms, turn.cut.talked_over_ms), style="bold yellow")
         out.append(unheard, style="dim strike")
     if turn.status is None:
         out.append(STREAMING_CURSOR, style="green")

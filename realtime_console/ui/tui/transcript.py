@@ -21,6 +21,7 @@ from realtime_console.ui.tui.conversation import (
     UserSpeech,
     UserText,
 )
+from realtime_console.ui.view import cut_words
 
 
 def transcript_lines(turns: Sequence[Turn], redactor: Redactor) -> list[str]:
@@ -71,7 +72,7 @@ def _assistant(turn: Turn, redactor: Redactor) -> str | None:
     if turn.cut is not None:
         heard = turn.cut.heard_text
         said = f"heard “{_text(heard, redactor)}”" if heard else "heard nothing"
-        return f"{line} [cut at {turn.cut.heard_ms / 1000:.1f} s; {said}]"
+        return f"{line} [{cut_words(turn.cut.heard_ms, turn.cut.talked_over_ms)}; {said}]"
     if turn.status not in (None, "completed"):
         return f"{line} [{screen_line(turn.status or '', redactor, ID_LIMIT)}]"
     return line
