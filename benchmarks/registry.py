@@ -478,8 +478,9 @@ def _exit_sum(raw: Raw) -> int | None:
 _START_LIMIT = (
     "the interpreter start and the imports the command needs come first (to_log_open); the "
     "openai SDK's own import (sdk_import_floor_ms) is most of it and cannot be cut while the "
-    "console connects through the SDK; then the local server, a loopback WebSocket handshake "
-    "and one session.update round trip"
+    "console connects through the SDK (a bare websockets client, no SDK, has session.updated "
+    "50 ms after it starts); then the local server, a loopback WebSocket handshake and one "
+    "session.update round trip"
 )
 
 
