@@ -9,10 +9,11 @@ time (``MicBlock.start_time``: PortAudio's stream clock, ``echo/clock.py``). A s
 audio is then placed in the mark it falls in, at its offset from that block's start. Within a
 block the samples are contiguous at the sample rate; between marks, nothing is assumed.
 
-The marks are a ring of preallocated numbers (``array``), ``seconds`` of audio at the smallest
-block size the caller names: recording a block allocates nothing, and a long session holds the
-last minute or two, never more. ``adc_time`` answers None for what it cannot place: before the
-first block, older than the ring, past the audio sent, or a block recorded without a time.
+The marks are a ring of preallocated numbers (``array``): ``seconds`` of audio in blocks of the
+size the caller names (the microphone's), so recording a block allocates nothing and a long
+session holds the last two minutes or so, never more. ``adc_time`` answers None for what it
+cannot place: before the first block, older than the ring, past the audio sent, or a block
+recorded without a time.
 
 The server's clock restarts at 0 with every new server session (a reconnect, a renewal):
 ``restart`` starts the timeline again, keeping the blocks from a given offset on (renumbered from
@@ -28,7 +29,7 @@ from array import array
 
 from realtime_console.protocol.pcm import SAMPLE_RATE
 
-DEFAULT_SECONDS = 120.0  # what the ring covers at the smallest block named: at least a minute
+DEFAULT_SECONDS = 120.0  # what the ring covers in blocks of the size named
 
 
 class InputTimeline:
@@ -37,8 +38,8 @@ class InputTimeline:
     def __init__(
         self, *, block_ms: float, seconds: float = DEFAULT_SECONDS, rate: int = SAMPLE_RATE
     ) -> None:
-        """``block_ms``: the smallest block the microphone hands over; the ring holds
-        ``seconds`` of such blocks (larger ones cover more)."""
+        """``block_ms``: the block the microphone hands over; the ring holds ``seconds`` of
+        such blocks (smaller ones, as a resampler may hand out, cover a little less)."""
         if block_ms <= 0 or seconds <= 0:
             raise ValueError("block_ms and seconds must be positive")
         self.rate = rate

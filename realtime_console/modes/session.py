@@ -31,7 +31,7 @@ from realtime_console.eventlog import EventLogWriter
 from realtime_console.modes.recycle_policy import RecyclePolicy
 from realtime_console.protocol.client_events import session_update
 from realtime_console.protocol.history import ConversationHistory
-from realtime_console.protocol.pcm import SAMPLE_WIDTH
+from realtime_console.protocol.pcm import SAMPLE_WIDTH, b64_decoded_len
 from realtime_console.protocol.session import build_session, with_tools
 from realtime_console.redact import Redactor
 from realtime_console.ui.view import ConsoleView
@@ -157,7 +157,7 @@ class Session:
         while self._held_chars > MAX_HELD_AUDIO_CHARS:
             dropped = self._held.popleft()
             self._held_chars -= len(dropped["audio"])
-            self.held_dropped_samples += _base64_samples(dropped["audio"])
+            self.held_dropped_samples += b64_decoded_len(dropped["audio"]) // SAMPLE_WIDTH
         return True
 
     def awaiting(self) -> str | None:
@@ -424,11 +424,6 @@ async def open_session(
             yield session
         finally:
             await slot.aclose()
-
-
-def _base64_samples(audio: str) -> int:
-    """PCM16 samples in a base64 ``audio`` field (its length and padding tell, no decoding)."""
-    return (len(audio) * 3 // 4 - audio[-2:].count("=")) // SAMPLE_WIDTH
 
 
 def _recycle_policy(settings: Settings, given: RecyclePolicy | None) -> RecyclePolicy | None:

@@ -12,7 +12,7 @@ show as the live ``tool>`` / ``mcp>`` lines (``call_lines``: from the log; nothi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from realtime_console.dispatcher import Dispatcher
@@ -37,10 +37,22 @@ CUT_NEEDLES = ('"conversation.item.truncate"', '"barge_in"')  # for ``eventlog.s
 @dataclass(frozen=True)
 class CutMark:
     """A barge-in as recorded: the audio heard of the item, and (from the console's
-    ``barge_in`` note) the audio received of the reply when it was cut."""
+    ``barge_in`` note) the audio received of the reply when it was cut and how long the reply
+    went on after the user began speaking (``onset_to_silence_ms``)."""
 
     audio_end_ms: float
     received_ms: float | None = None
+    talked_over_ms: float | None = None
+
+    @classmethod
+    def of_note(cls, note: Mapping[str, Any], audio_end_ms: float) -> CutMark:
+        """The mark a ``barge_in`` note gives (its figures that are numbers)."""
+        received, over = note.get("received_ms"), note.get("onset_to_silence_ms")
+        return cls(
+            audio_end_ms,
+            float(received) if _is_number(received) else None,
+            float(over) if _is_number(over) else None,
+        )
 
 
 def collect_cut_marks(records: Iterable[LogRecord]) -> dict[str, CutMark]:
@@ -56,11 +68,11 @@ def collect_cut_marks(records: Iterable[LogRecord]) -> dict[str, CutMark]:
         if kind == ("client", "conversation.item.truncate"):
             truncated[item_id] = float(end)
         elif kind == ("meta", "barge_in"):
-            received = event.get("received_ms")
-            noted[item_id] = CutMark(float(end), float(received) if _is_number(received) else None)
+            noted[item_id] = CutMark.of_note(event, float(end))
     marks = dict(noted)
     for item_id, end in truncated.items():
-        marks[item_id] = CutMark(end, noted[item_id].received_ms if item_id in noted else None)
+        note = noted.get(item_id)
+        marks[item_id] = CutMark(end) if note is None else replace(note, audio_end_ms=end)
     return marks
 
 
@@ -225,10 +237,10 @@ class ReplayPlayer:
         if isinstance(mark, Mapping):
             item_mark = self._cuts.get(str(mark.get("item_id", "")))
             if item_mark is None:
-                end, received = mark.get("audio_end_ms"), mark.get("received_ms")
+                end = mark.get("audio_end_ms")
                 if not _is_number(end):
                     return
-                item_mark = CutMark(float(end), float(received) if _is_number(received) else None)
+                item_mark = CutMark.of_note(mark, float(end))
             mark = item_mark
         received_ms = mark.received_ms
         if received_ms is None:
@@ -236,7 +248,7 @@ class ReplayPlayer:
         self._shown_cuts.add(response_id)
         transcript = "".join(self._transcripts.get(response_id, ()))
         heard = heard_text(transcript, mark.audio_end_ms, received_ms)
-        show(response_id, heard, int(mark.audio_end_ms))
+        show(response_id, heard, int(mark.audio_end_ms), mark.talked_over_ms)
 
 
 _TRACKED_RESPONSES = 8  # a barge-in cuts the response playing: one of the latest

@@ -98,3 +98,37 @@ async def test_chat_completions_reply_audio_plays(tmp_path: Path) -> None:
     # The stream's pieces and the whole wav reply, in order (the mp3 reply is not decodable).
     assert heard == samples(expected)[samples(expected) != 0].tobytes()
     assert out.getvalue().splitlines() == STDOUT and player.bad_audio.count == 0
+
+
+async def test_a_replayed_cut_says_how_long_the_reply_went_on_over_the_user(
+    tmp_path: Path,
+) -> None:
+    """The barge_in note's onset_to_silence_ms (talk's device-clock timing) shows on the cut as
+    it did live; the client's truncate still says where the cut is."""
+    audio = pcm.encode_b64(bytes(pcm.ms_to_bytes(1000)))
+    a1 = {"response_id": "r1", "item_id": "a1"}
+    cut = {"audio_end_ms": 480, "received_ms": 1000.0, "onset_to_silence_ms": 71.6}
+    log = write_log(
+        tmp_path / "cut.jsonl",
+        [
+            ev(0.1, "server", "response.created", response={"id": "r1"}),
+            ev(
+                0.2,
+                "server",
+                "response.output_audio_transcript.delta",
+                **a1,
+                delta="one two three four",
+            ),
+            ev(0.2, "server", "response.output_audio.delta", **a1, delta=audio),
+            ev(0.6, "meta", "barge_in", **a1, **cut, detection_ms=40.2),
+            ev(0.6, "client", "conversation.item.truncate", item_id="a1", audio_end_ms=500),
+        ],
+    )
+    records = list(read_log(log))
+    marks = collect_cut_marks(records)
+    assert marks["a1"].audio_end_ms == 500 and marks["a1"].talked_over_ms == 71.6
+    out = io.StringIO()
+    player = ReplayPlayer(PlainTalkView(out=out, err=io.StringIO()), cuts=marks)
+    for record in records:
+        await player.feed(record)
+    assert "[cut at 0.5 s, 72 ms after you spoke; heard “one two”]" in out.getvalue()
